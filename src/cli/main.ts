@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerLocalCommands } from './local-commands.js';
+
+/** The `ingest-replica` CLI: thin entry points over the orchestrator, the step runner and the local stack. */
+export function buildProgram(): Command {
+  const program = new Command('ingest-replica')
+    .description('Incremental, encrypted HBase → Parquet pipeline on an EMR read replica.')
+    .showHelpAfterError()
+    .exitOverride();
+  registerLocalCommands(program);
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // help and version exit 0; usage errors exit 2, as every other configuration error does.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else {
+    throw error;
+  }
+}

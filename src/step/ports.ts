@@ -1,0 +1,151 @@
+import type { CollectionName, JobStatus, Window } from '../shared/types.js';
+import type { QuarantineReason } from '../contracts/envelope.js';
+
+/**
+ * Ports of the step runner. Adapters (HBase REST, DKS, S3/Parquet, DynamoDB) implement them; the pipeline
+ * depends only on these, so it runs against in-memory fakes in unit tests and the real stack otherwise.
+ */
+
+// ─── HBase ────────────────────────────────────────────────────────────────────────────────────────────
+
+/** The latest version of one row's `cf:record` cell inside the window. */
+export interface Cell {
+  readonly rowKey: Buffer;
+  /** Cell timestamp, epoch ms. */
+  readonly timestamp: number;
+  readonly value: Buffer;
+}
+
+/** A row-key range; an empty buffer means open-ended on that side. `endRow` is exclusive. */
+export interface KeyRange {
+  readonly startRow: Buffer;
+  readonly endRow: Buffer;
+}
+
+export interface ScanRequest {
+  /** `ns:table`. */
+  readonly table: string;
+  readonly range: KeyRange;
+  readonly window: Window;
+  readonly signal?: AbortSignal;
+}
+
+export interface HBaseSource {
+  /** The table's regions as key ranges, in key order, covering the whole table. */
+  regions(table: string, signal?: AbortSignal): Promise<KeyRange[]>;
+  /**
+   * Scans `cf:record`, latest version within the window, in row-key order, in batches. Survives expired
+   * scanners and dropped connections by resuming after the last row seen; frees its scanner when done.
+   */
+  scan(request: ScanRequest): AsyncIterable<Cell[]>;
+}
+
+// ─── Keys ─────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface WrappedKey {
+  readonly keyEncryptionKeyId: string;
+  readonly encryptedEncryptionKey: string;
+}
+
+export interface KeyService {
+  /**
+   * Unwraps a data key. Throws `PermanentError` (e.g. DKS 400: the key can never be unwrapped) or, once
+   * bounded retries are spent, `TransientError`.
+   */
+  unwrap(key: WrappedKey, correlationId: string, signal?: AbortSignal): Promise<Buffer>;
+}
+
+export interface KeyServiceStats {
+  calls: number;
+  retries: number;
+  hits: number;
+  misses: number;
+}
+
+// ─── Output ───────────────────────────────────────────────────────────────────────────────────────────
+
+/** One output row (DESIGN.md §3.5). `record` is the decrypted text exactly as decrypted. */
+export interface OutputRow {
+  readonly id: string;
+  readonly timestamp: number;
+  readonly record: string;
+  readonly db: string;
+  readonly collection: string;
+  readonly rowKey: string;
+  readonly recordType: string;
+}
+
+/** A record that can never be decrypted: kept still encrypted, with the reason. */
+export interface QuarantinedRecord {
+  readonly rowKey: Buffer;
+  readonly timestamp: number;
+  /** The cell value exactly as read (the encrypted envelope). */
+  readonly value: Buffer;
+  readonly reason: QuarantineReason;
+  readonly detail: string;
+}
+
+export interface RunTarget {
+  readonly collection: CollectionName;
+  readonly db: string;
+  readonly table: string;
+  readonly pii: boolean;
+  readonly correlationId: string;
+  readonly triggeredTime: number;
+  readonly window: Window;
+  /** Key prefix of this run's folder, e.g. `incremental/core_addresses/20200805-0707`. */
+  readonly folder: string;
+}
+
+export interface PublishedRun {
+  readonly folder: string;
+  readonly manifestKey: string;
+  readonly files: readonly { key: string; rows: number; bytes: number; sha256: string }[];
+  readonly rows: number;
+  readonly quarantined: number;
+  readonly bytesOut: number;
+}
+
+/** One collection's output for one run: parts are uploaded as they fill; nothing is trusted until publish. */
+export interface RunOutput {
+  /** Back-pressure: resolves when the rows are accepted (may wait for an upload). */
+  write(rows: readonly OutputRow[]): Promise<void>;
+  quarantine(records: readonly QuarantinedRecord[]): Promise<void>;
+  /** Flushes, verifies row counts, writes the manifest then `_SUCCESS`. The run is published only after this. */
+  publish(summary: { maxTimestamp: number | null }): Promise<PublishedRun>;
+  /** Aborts in-flight uploads and removes what this run wrote without publishing. Safe to call twice. */
+  abort(reason: unknown): Promise<void>;
+}
+
+export interface RecordSink {
+  open(target: RunTarget): Promise<RunOutput>;
+  /** Whether a run folder already holds a manifest (a rerun of a published run). */
+  published(folder: string): Promise<PublishedRun | undefined>;
+}
+
+// ─── Status ───────────────────────────────────────────────────────────────────────────────────────────
+
+export interface StatusRow {
+  readonly correlationId: string;
+  readonly collection: CollectionName;
+  readonly status: JobStatus | `_${JobStatus}`;
+  readonly triggeredTime: number;
+  readonly processedDataStart?: number | null;
+  readonly processedDataEnd?: number | null;
+  readonly emrClusterId?: string;
+  readonly emrReadyTime?: number;
+}
+
+export interface StatusStore {
+  /** The watermark: the latest `EMR_COMPLETED` run's `ProcessedDataEnd` (paginated GSI query), if any. */
+  lastCompletedEnd(collection: CollectionName): Promise<number | undefined>;
+  get(correlationId: string, collection: CollectionName): Promise<StatusRow | undefined>;
+  /**
+   * Conditional transition: succeeds only when the row's current status is one of `from` (or absent when
+   * `from` includes `undefined`). Returns false when the condition failed (a newer state is there).
+   */
+  transition(
+    row: StatusRow,
+    from: readonly (JobStatus | undefined)[],
+  ): Promise<boolean>;
+}
