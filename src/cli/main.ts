@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerLocalCommands } from './local-commands.js';
+import { registerStepCommands } from './step-commands.js';
 
 /** The `ingest-replica` CLI: thin entry points over the orchestrator, the step runner and the local stack. */
 export function buildProgram(): Command {
@@ -8,6 +9,7 @@ export function buildProgram(): Command {
     .description('Incremental, encrypted HBase → Parquet pipeline on an EMR read replica.')
     .showHelpAfterError()
     .exitOverride();
+  registerStepCommands(program);
   registerLocalCommands(program);
   return program;
 }

@@ -99,6 +99,10 @@ export interface RunTarget {
 
 export interface PublishedRun {
   readonly folder: string;
+  /** The run that published this folder, its window and its largest cell timestamp (from the manifest). */
+  readonly correlationId: string;
+  readonly window: Window;
+  readonly maxTimestamp: number | null;
   readonly manifestKey: string;
   readonly files: readonly { key: string; rows: number; bytes: number; sha256: string }[];
   readonly rows: number;

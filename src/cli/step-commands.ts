@@ -1,0 +1,164 @@
+import { Option, type Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { collectionFromName } from '../collections/index.js';
+import { loadStepConfig, STEP_SETTINGS, type StepConfig } from '../config/step-config.js';
+import { localHome, stackFiles } from '../local/paths.js';
+import { readStackState } from '../local/stack-state.js';
+import { ConfigError } from '../shared/errors.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { parseInstant } from '../shared/time.js';
+import { collectionDdl } from '../step/ddl.js';
+import { summaryFields, summaryTable } from '../step/report.js';
+import { reprocess } from '../step/reprocess.js';
+import { runStep, type CollectionSummary } from '../step/run-step.js';
+import { buildStepGraph } from '../wiring/step-graph.js';
+import { runCommand } from './command.js';
+
+/** `run` (the EMR step), `reprocess` (ad hoc, one collection) and `ddl` (Athena/Hive). */
+export function registerStepCommands(program: Command): void {
+  withSettings(
+    program
+      .command('run')
+      .description('the EMR step: each collection on its own window since its watermark → Parquet on S3 → job status')
+      .requiredOption('--correlation-id <id>', 'the run\'s correlation id (status rows are keyed by it)')
+      .requiredOption('--triggered-time <ms>', 'when the run was triggered, epoch ms or ISO-8601 (names the output folder)')
+      .requiredOption('--end-time <ms>', 'end of the window before the visibility lag, epoch ms or ISO-8601')
+      .requiredOption('--collections <ns:table...>', 'collections to process (need not be in the collections secret)'),
+  ).action((flags: Record<string, unknown>) =>
+    runCommand(async () => {
+      const config = stepConfig(flags);
+      const correlationId = String(flags.correlationId);
+      if (!/^[A-Za-z0-9._:-]{1,128}$/.test(correlationId)) throw new ConfigError(`invalid --correlation-id ${JSON.stringify(correlationId)}: use 1–128 letters, digits, '.', '_', ':' or '-'`);
+      const triggeredTime = instant(flags.triggeredTime, '--triggered-time');
+      const endTime = instant(flags.endTime, '--end-time');
+      const logger = createLogger();
+      const graph = buildStepGraph(config, logger);
+      const controller = stopOnSignals(logger);
+      try {
+        const collections = await graph.collections((flags.collections as string[]).flatMap((c) => c.split(',')).filter(Boolean));
+        const summaries = await runStep(graph.portsFor, {
+          correlationId,
+          triggeredTime,
+          endTime,
+          collections,
+          concurrency: config.concurrency,
+          scanConcurrency: config.scanConcurrency,
+          visibilityLagMs: config.visibilityLagMs,
+          maxQuarantined: config.maxQuarantined,
+          outputPrefix: config.outputPrefix,
+          ...emrCluster(),
+          signal: controller.signal,
+          logger,
+        });
+        report(summaries, logger);
+        return summaries.some((s) => s.outcome === 'failed') || controller.signal.aborted ? 1 : 0;
+      } finally {
+        await graph.close();
+      }
+    }),
+  );
+
+  withSettings(
+    program
+      .command('reprocess')
+      .description('reprocess one collection for a time range under its own prefix; never moves the watermark')
+      .argument('<collection>', 'ns:table')
+      .requiredOption('--from <time>', 'window start (inclusive), ISO-8601 or epoch ms')
+      .requiredOption('--to <time>', 'window end (exclusive), ISO-8601 or epoch ms')
+      .option('--output-prefix <prefix>', 'key prefix for this reprocessing', 'reprocess'),
+  ).action((name: string, flags: Record<string, unknown>) =>
+    runCommand(async () => {
+      const config = stepConfig({ ...flags, outputPrefix: undefined });
+      const from = instant(flags.from, '--from');
+      const to = instant(flags.to, '--to');
+      if (to <= from) throw new ConfigError(`--to (${new Date(to).toISOString()}) must be after --from (${new Date(from).toISOString()})`);
+      const logger = createLogger();
+      const graph = buildStepGraph(config, logger);
+      const controller = stopOnSignals(logger);
+      const tty = process.stderr.isTTY;
+      try {
+        const [collection] = await graph.collections([collectionFromName(name).name]);
+        if (collection === undefined) throw new ConfigError(`unknown collection ${name}`);
+        const summary = await reprocess(graph.portsFor(collection), {
+          collection,
+          window: { start: from, end: to },
+          outputPrefix: String(flags.outputPrefix ?? 'reprocess').replace(/^\/+|\/+$/g, ''),
+          scanConcurrency: config.scanConcurrency,
+          maxQuarantined: config.maxQuarantined,
+          signal: controller.signal,
+          logger,
+          ...(tty ? { onProgress: (n: number) => process.stderr.write(`\r${collection.name}: ${n} records`) } : {}),
+        });
+        if (tty) process.stderr.write('\n');
+        report([summary], logger);
+        return 0;
+      } finally {
+        await graph.close();
+      }
+    }),
+  );
+
+  withSettings(
+    program
+      .command('ddl')
+      .description('print the Athena/Hive external table and `latest` view for a collection\'s output')
+      .argument('<collection>', 'ns:table')
+      .option('--database <name>', 'Athena/Glue database', 'ingest_replica'),
+  ).action((name: string, flags: Record<string, unknown>) =>
+    runCommand(async () => {
+      const config = stepConfig(flags, false);
+      console.log(collectionDdl(collectionFromName(name), config.outputBucket, config.outputPrefix, String(flags.database)));
+    }),
+  );
+}
+
+/** Adds one flag per setting (see `src/config/step-config.ts`), plus `--config <file>`. */
+function withSettings(command: Command): Command {
+  command.addOption(new Option('--config <file>', 'JSON config file of settings (env INGEST_REPLICA_CONFIG)'));
+  for (const s of Object.values(STEP_SETTINGS)) {
+    if (command.options.some((o) => o.long === s.flag)) continue;
+    command.addOption(new Option(`${s.flag} <value>`, `${s.description} (env ${s.env})`));
+  }
+  return command;
+}
+
+function stepConfig(flags: Record<string, unknown>, needDks = true): StepConfig {
+  const home = localHome();
+  const local = readStackState(stackFiles(home).state);
+  const text = Object.fromEntries(Object.entries(flags).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  return loadStepConfig({ flags: text, ...(local ? { local } : {}), localHome: home, requireDks: needDks });
+}
+
+function instant(value: unknown, flag: string): number {
+  const ms = typeof value === 'string' ? parseInstant(value) : undefined;
+  if (ms === undefined) throw new ConfigError(`invalid ${flag} ${JSON.stringify(value)}: give epoch milliseconds or an ISO-8601 instant such as 2026-11-25T10:30:00Z`);
+  return ms;
+}
+
+/** On EMR the cluster id is in the job-flow file; locally there is none. */
+function emrCluster(): { emr?: { clusterId: string; readyTime: number } } {
+  const file = process.env.EMR_JOB_FLOW_FILE ?? '/mnt/var/lib/info/job-flow.json';
+  const fromEnv = process.env.EMR_CLUSTER_ID;
+  if (fromEnv) return { emr: { clusterId: fromEnv, readyTime: Date.now() } };
+  if (!existsSync(file)) return {};
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { jobFlowId?: string };
+  return parsed.jobFlowId ? { emr: { clusterId: parsed.jobFlowId, readyTime: Date.now() } } : {};
+}
+
+/** SIGTERM/SIGINT: stop scanning, abort uploads, mark status, exit non-zero. */
+function stopOnSignals(logger: Logger): AbortController {
+  const controller = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.warn({ signal }, 'stopping: in-flight work is aborted and statuses are marked');
+      controller.abort(new Error(`stopped by ${signal}`));
+    });
+  }
+  return controller;
+}
+
+function report(summaries: readonly CollectionSummary[], logger: Logger): void {
+  for (const s of summaries) logger.info(summaryFields(s), 'collection summary');
+  if (process.stdout.isTTY) console.log(`\n${summaryTable(summaries)}`);
+  else for (const s of summaries) console.log(JSON.stringify(summaryFields(s)));
+}

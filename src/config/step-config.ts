@@ -1,0 +1,120 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../shared/errors.js';
+import { DEFAULT_VISIBILITY_LAG_MS } from '../step/window.js';
+import { invalid, parsers, setting, type Setting } from './settings.js';
+import type { StackState } from '../local/stack-state.js';
+
+/** Everything the step runner (and the tools around it) needs, validated once and frozen. */
+export interface StepConfig {
+  readonly hbaseRestUrl: string;
+  readonly dksUrl: string;
+  readonly dksClientCert: string;
+  readonly dksClientKey: string;
+  readonly dksCaCert: string;
+  readonly awsEndpointUrl: string | undefined;
+  readonly awsRegion: string;
+  readonly outputBucket: string;
+  readonly outputPrefix: string;
+  readonly kmsKeyId: string | undefined;
+  readonly statusTable: string;
+  readonly collectionsSecret: string;
+  readonly concurrency: number;
+  readonly scanConcurrency: number;
+  readonly visibilityLagMs: number;
+  readonly maxQuarantined: number;
+}
+
+export const STEP_SETTINGS = {
+  hbaseRestUrl: setting('hbaseRestUrl', 'HBASE_REST_URL', 'HBase REST server on the replica, e.g. http://127.0.0.1:8080', parsers.url),
+  dksUrl: setting('dksUrl', 'DKS_URL', 'Data Key Service base URL, https', parsers.httpsUrl),
+  dksClientCert: setting('dksClientCert', 'DKS_CLIENT_CERT', 'PEM file of the client certificate for DKS', parsers.text),
+  dksClientKey: setting('dksClientKey', 'DKS_CLIENT_KEY', 'PEM file of the client private key for DKS', parsers.text),
+  dksCaCert: setting('dksCaCert', 'DKS_CA_CERT', 'PEM file of the CA that signed the DKS server certificate', parsers.text),
+  awsEndpointUrl: setting('awsEndpointUrl', 'AWS_ENDPOINT_URL', 'AWS endpoint for LocalStack/moto; unset for real AWS', parsers.url),
+  awsRegion: setting('awsRegion', 'AWS_REGION', 'AWS region, e.g. eu-west-2', parsers.text),
+  outputBucket: setting('outputBucket', 'INGEST_OUTPUT_BUCKET', 'S3 bucket for the Parquet output', parsers.text),
+  outputPrefix: setting('outputPrefix', 'INGEST_OUTPUT_PREFIX', 'key prefix for the output, e.g. incremental', parsers.prefix),
+  kmsKeyId: setting('kmsKeyId', 'INGEST_KMS_KEY_ID', 'KMS key id/ARN/alias for SSE-KMS of the output', parsers.text),
+  statusTable: setting('statusTable', 'INGEST_STATUS_TABLE', 'DynamoDB job status table', parsers.text),
+  collectionsSecret: setting('collectionsSecret', 'INGEST_COLLECTIONS_SECRET', 'Secrets Manager id of the collections configuration', parsers.text),
+  concurrency: setting('concurrency', 'INGEST_CONCURRENCY', 'collections processed at once', parsers.positiveInt),
+  scanConcurrency: setting('scanConcurrency', 'INGEST_SCAN_CONCURRENCY', 'region scans at once per collection', parsers.positiveInt),
+  visibilityLagMs: setting('visibilityLag', 'INGEST_VISIBILITY_LAG', 'how far behind the end time the window stops (replica visibility), e.g. 1h15m', parsers.duration),
+  maxQuarantined: setting('maxQuarantined', 'INGEST_MAX_QUARANTINED', 'quarantined records per collection before it fails', parsers.nonNegativeInt),
+} satisfies Record<keyof StepConfig, Setting<unknown>>;
+
+export interface ConfigSources {
+  /** Flag values by setting key (as commander gives them). */
+  readonly flags?: Readonly<Record<string, string | undefined>>;
+  readonly env?: NodeJS.ProcessEnv;
+  /** The local stack, when one was started here: its endpoints are the defaults. */
+  readonly local?: StackState;
+  readonly localHome?: string;
+  /** Whether the DKS client certificate settings must be present (not for commands that never call DKS). */
+  readonly requireDks?: boolean;
+}
+
+export function loadStepConfig(sources: ConfigSources): StepConfig {
+  const env = sources.env ?? process.env;
+  const file = readConfigFile(sources.flags?.config ?? env.INGEST_REPLICA_CONFIG);
+  const local = sources.local;
+  const defaults: Partial<Record<keyof StepConfig, string>> = {
+    hbaseRestUrl: local?.hbaseRestUrl ?? 'http://127.0.0.1:8080',
+    dksUrl: local?.dksUrl ?? 'https://127.0.0.1:8443',
+    dksClientCert: local?.dksClientCert ?? (sources.localHome && join(sources.localHome, 'certs', 'client.pem')),
+    dksClientKey: local?.dksClientKey ?? (sources.localHome && join(sources.localHome, 'certs', 'client-key.pem')),
+    dksCaCert: local?.dksCaCert ?? (sources.localHome && join(sources.localHome, 'certs', 'ca.pem')),
+    awsEndpointUrl: local?.awsEndpointUrl,
+    awsRegion: local?.awsRegion ?? env.AWS_DEFAULT_REGION ?? 'eu-west-2',
+    outputBucket: 'ingest-replica-output',
+    outputPrefix: 'incremental',
+    kmsKeyId: local ? 'alias/ingest-replica-output' : undefined,
+    statusTable: 'intraday-job-status',
+    collectionsSecret: '/intraday/collections',
+    concurrency: '2',
+    scanConcurrency: '2',
+    visibilityLagMs: String(DEFAULT_VISIBILITY_LAG_MS),
+    maxQuarantined: '1000',
+  };
+  const values: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(STEP_SETTINGS) as [keyof StepConfig, Setting<unknown>][]) {
+    const candidates: [string, string | undefined][] = [
+      [`flag ${s.flag}`, sources.flags?.[s.key]],
+      [`environment ${s.env}`, env[s.env]],
+      ['config file', file[s.key] === undefined ? undefined : String(file[s.key])],
+      ['default', defaults[name]],
+    ];
+    const found = candidates.find(([, v]) => v !== undefined && v !== '');
+    if (found === undefined) {
+      values[name] = undefined;
+      continue;
+    }
+    const [source, raw] = found as [string, string];
+    try {
+      values[name] = s.parse(raw);
+    } catch (error) {
+      throw invalid(s, source, raw, (error as Error).message);
+    }
+  }
+  for (const name of sources.requireDks === false ? [] : (['dksClientCert', 'dksClientKey', 'dksCaCert'] as const)) {
+    const path = values[name];
+    if (typeof path !== 'string') {
+      const s = STEP_SETTINGS[name];
+      throw new ConfigError(`${s.key} is not set. Fix: pass ${s.flag} <file> or set ${s.env} (${s.description}); on the local stack run \`ingest-replica local up\` first.`);
+    }
+  }
+  return Object.freeze(values as unknown as StepConfig);
+}
+
+function readConfigFile(path: string | undefined): Record<string, unknown> {
+  if (path === undefined) return {};
+  if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist. Fix: pass --config with an existing JSON file or unset INGEST_REPLICA_CONFIG.`);
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the top level must be an object');
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid: ${(error as Error).message}. Fix: write a JSON object of settings, e.g. {"outputBucket":"my-bucket"}.`);
+  }
+}

@@ -1,0 +1,26 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project root: the folder holding package.json above this module (works from src/ and dist/src/). */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i += 1) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the project root (package.json) above the running module');
+}
+
+/** Where the local stack keeps its state, data, logs and development certificates (git-ignored). */
+export function localHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.INGEST_REPLICA_HOME ?? join(projectRoot(), '.local'));
+}
+
+export const stackFiles = (home: string) => ({
+  state: join(home, 'stack.json'),
+  env: join(home, 'stack.env'),
+  logs: join(home, 'logs'),
+  certs: join(home, 'certs'),
+  hbaseData: join(home, 'hbase'),
+});

@@ -1,0 +1,10 @@
+import { IngestError } from '../shared/errors.js';
+
+/** A collection's run failed; carries the collection and correlation id for the summary and the status row. */
+export class CollectionRunError extends IngestError {}
+
+/** Too many records were quarantined: something is systematically wrong, so the run is not published. */
+export class QuarantineLimitError extends IngestError {}
+
+/** The status row changed under us (a newer state is there): this runner must not publish or overwrite it. */
+export class StaleRunnerError extends IngestError {}

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../shared/logger.js';
+import { runFolderName } from '../shared/time.js';
+import type { CollectionConfig, Window } from '../shared/types.js';
+import { runCollection } from './collection-run.js';
+import type { CollectionSummary, StepPorts } from './run-step.js';
+
+/**
+ * Ad hoc reprocessing of one collection over a chosen window. It writes under its own prefix, never reads or
+ * moves the watermark and never touches the status table, so the scheduled runs are unaffected.
+ */
+export interface ReprocessRequest {
+  readonly collection: CollectionConfig;
+  readonly window: Window;
+  readonly outputPrefix: string;
+  readonly scanConcurrency: number;
+  readonly maxQuarantined: number;
+  readonly now?: number;
+  readonly signal?: AbortSignal;
+  readonly logger: Logger;
+  readonly onProgress?: (records: number) => void;
+}
+
+export async function reprocess(ports: StepPorts, request: ReprocessRequest): Promise<CollectionSummary> {
+  const started = Date.now();
+  const now = request.now ?? started;
+  const { collection } = request;
+  const correlationId = `reprocess-${randomUUID()}`;
+  const folder = `${request.outputPrefix}/${collection.db}_${collection.table}/${runFolderName(now)}`;
+  const logger = request.logger.child({ correlationId, collection: collection.name });
+  logger.info({ window: request.window, folder }, 'reprocessing started');
+  const result = await runCollection(ports, {
+    collection,
+    correlationId,
+    triggeredTime: now,
+    window: request.window,
+    folder,
+    scanConcurrency: request.scanConcurrency,
+    maxQuarantined: request.maxQuarantined,
+    ...(request.signal ? { signal: request.signal } : {}),
+    logger,
+    ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+  });
+  return {
+    collection: collection.name,
+    outcome: 'completed',
+    window: request.window,
+    folder,
+    records: result.records,
+    quarantined: result.quarantined,
+    bytesIn: result.bytesIn,
+    bytesOut: result.bytesOut,
+    keys: ports.keyStats(),
+    durationMs: Date.now() - started,
+    maxTimestamp: result.maxTimestamp,
+    files: result.published?.files.map((f) => f.key) ?? [],
+  };
+}

@@ -1,0 +1,63 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { collectionFromName, selectCollections } from '../collections/index.js';
+import { SecretsManagerCollections } from '../collections/secrets-adapter.js';
+import type { StepConfig } from '../config/step-config.js';
+import { HBaseRestSource } from '../hbase/rest-adapter.js';
+import { DksKeyService } from '../keys/dks-adapter.js';
+import { CachingKeyService } from '../keys/key-cache.js';
+import { createS3RecordSink } from '../sink/s3-sink-adapter.js';
+import { DynamoStatusStore } from '../status/dynamo-status-adapter.js';
+import { ConfigError, toError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { CollectionConfig } from '../shared/types.js';
+import type { StepPortsFactory } from '../step/run-step.js';
+import { dynamoDocumentClient, s3Client, secretsClient } from './aws-clients.js';
+
+/** The step's object graph: adapters built from the validated config, shared where they hold connections. */
+export interface StepGraph {
+  readonly portsFor: StepPortsFactory;
+  readonly collections: (requested: readonly string[]) => Promise<CollectionConfig[]>;
+  close(): Promise<void>;
+}
+
+export function buildStepGraph(config: StepConfig, logger: Logger): StepGraph {
+  const pem = (path: string, setting: string): Buffer => {
+    if (!existsSync(path)) throw new ConfigError(`${setting} file ${path} does not exist. Fix: point ${setting} at a PEM file (on the local stack run \`ingest-replica local up\`).`);
+    return readFileSync(path);
+  };
+  const hbase = new HBaseRestSource({ url: config.hbaseRestUrl, logger });
+  const dks = new DksKeyService({
+    url: config.dksUrl,
+    caCert: pem(config.dksCaCert, 'DKS_CA_CERT'),
+    clientCert: pem(config.dksClientCert, 'DKS_CLIENT_CERT'),
+    clientKey: pem(config.dksClientKey, 'DKS_CLIENT_KEY'),
+    logger,
+  });
+  const s3 = s3Client(config);
+  const sink = createS3RecordSink({ s3, bucket: config.outputBucket, ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}), logger });
+  const status = new DynamoStatusStore({ tableName: config.statusTable, client: dynamoDocumentClient(config), logger });
+  const secrets = new SecretsManagerCollections({ client: secretsClient(config), secretId: config.collectionsSecret, logger });
+  return {
+    portsFor: () => {
+      // One cache per collection so its counters are its own; data keys are not shared across collections.
+      const keys = new CachingKeyService(dks);
+      return { hbase, keys, sink, status, keyStats: () => keys.stats() };
+    },
+    collections: async (requested) => {
+      let configured: CollectionConfig[] = [];
+      try {
+        configured = await secrets.collections();
+      } catch (error) {
+        // Collections named on the command line need not be configured: tags then come from the name.
+        if (requested.length === 0) throw error;
+        logger.warn({ err: toError(error), secretId: config.collectionsSecret }, 'collections secret unreadable; using the names given');
+        return requested.map((name) => collectionFromName(name));
+      }
+      return selectCollections(configured, requested);
+    },
+    close: async () => {
+      await Promise.all([hbase.close(), dks.close()]);
+      s3.destroy();
+    },
+  };
+}
