@@ -11,6 +11,10 @@
  */
 import { registerHooks } from 'node:module';
 import { parseArgs } from 'node:util';
+// Type-only imports are erased before resolution, so they need no hook.
+import type { ObjectStore } from '../src/sink/object-store.js';
+import type { ClosableRecordSink } from '../src/sink/record-sink.js';
+import type { OutputRow } from '../src/step/ports.js';
 
 registerHooks({
   resolve(specifier, context, next) {
@@ -23,8 +27,8 @@ registerHooks({
   },
 });
 
-type Row = import('../src/step/ports.js').OutputRow;
-type Store = import('../src/sink/object-store.js').ObjectStore;
+type Row = OutputRow;
+type Store = ObjectStore;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -126,7 +130,7 @@ function nullStore(): Store {
   };
 }
 
-async function motoSink(options: { compression: 'snappy' | 'zstd'; encoderThreads: number }): Promise<{ sink: import('../src/sink/record-sink.js').ClosableRecordSink; cleanup: () => Promise<void> }> {
+async function motoSink(options: { compression: 'snappy' | 'zstd'; encoderThreads: number }): Promise<{ sink: ClosableRecordSink; cleanup: () => Promise<void> }> {
   const { S3Client, CreateBucketCommand, DeleteBucketCommand } = await import('@aws-sdk/client-s3');
   const { KMSClient, CreateKeyCommand } = await import('@aws-sdk/client-kms');
   const { createS3RecordSink, createS3ObjectStore } = await import('../src/sink/s3-adapter.js');

@@ -57,13 +57,14 @@ export function registerLocalCommands(program: Command): void {
     .option('--keys <k>', 'distinct data keys per collection', '8')
     .option('--seed <s>', 'seed: the same seed gives the same ids, timestamps and documents', 'ingest-replica')
     .option('--regions <r>', 'pre-split regions per table', '4')
-    .action((flags: Record<string, string>) =>
+    .option('--fresh', 'first drop these collections\' tables, status rows and published output (local stack only)')
+    .action((flags: Record<string, string | boolean>) =>
       runCommand(async () => {
         const state = readStackState(stackFiles(localHome()).state);
         if (state === undefined) throw new ConfigError('the local stack is not running here. Fix: run `ingest-replica local up` first.');
         const int = (name: string): number => {
           try {
-            return parsers.positiveInt(flags[name] ?? '');
+            return parsers.positiveInt(String(flags[name] ?? ''));
           } catch (error) {
             throw new ConfigError(`invalid --${name} ${JSON.stringify(flags[name])}: ${(error as Error).message}`);
           }
@@ -73,7 +74,8 @@ export function registerLocalCommands(program: Command): void {
           records: int('records'),
           keys: int('keys'),
           regions: int('regions'),
-          seed: flags.seed ?? 'ingest-replica',
+          seed: String(flags.seed ?? 'ingest-replica'),
+          fresh: flags.fresh === true,
         }, createLogger());
         console.log(summary);
       }),

@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerLocalCommands } from './local-commands.js';
 import { registerStepCommands } from './step-commands.js';
+import { registerOutputCommands } from './output-commands.js';
+import { registerStatusCommands } from './status-commands.js';
 
 /** The `ingest-replica` CLI: thin entry points over the orchestrator, the step runner and the local stack. */
 export function buildProgram(): Command {
@@ -10,6 +12,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerStepCommands(program);
+  registerStatusCommands(program);
+  registerOutputCommands(program);
   registerLocalCommands(program);
   return program;
 }

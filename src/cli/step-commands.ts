@@ -1,9 +1,6 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { collectionFromName } from '../collections/index.js';
-import { loadStepConfig, STEP_SETTINGS, type StepConfig } from '../config/step-config.js';
-import { localHome, stackFiles } from '../local/paths.js';
-import { readStackState } from '../local/stack-state.js';
 import { ConfigError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { parseInstant } from '../shared/time.js';
@@ -13,6 +10,7 @@ import { reprocess } from '../step/reprocess.js';
 import { runStep, type CollectionSummary } from '../step/run-step.js';
 import { buildStepGraph } from '../wiring/step-graph.js';
 import { runCommand } from './command.js';
+import { stepConfigFrom, withSettings } from './settings-flags.js';
 
 /** `run` (the EMR step), `reprocess` (ad hoc, one collection) and `ddl` (Athena/Hive). */
 export function registerStepCommands(program: Command): void {
@@ -26,7 +24,7 @@ export function registerStepCommands(program: Command): void {
       .requiredOption('--collections <ns:table...>', 'collections to process (need not be in the collections secret)'),
   ).action((flags: Record<string, unknown>) =>
     runCommand(async () => {
-      const config = stepConfig(flags);
+      const config = stepConfigFrom(flags);
       const correlationId = String(flags.correlationId);
       if (!/^[A-Za-z0-9._:-]{1,128}$/.test(correlationId)) throw new ConfigError(`invalid --correlation-id ${JSON.stringify(correlationId)}: use 1–128 letters, digits, '.', '_', ':' or '-'`);
       const triggeredTime = instant(flags.triggeredTime, '--triggered-time');
@@ -68,7 +66,7 @@ export function registerStepCommands(program: Command): void {
       .option('--output-prefix <prefix>', 'key prefix for this reprocessing', 'reprocess'),
   ).action((name: string, flags: Record<string, unknown>) =>
     runCommand(async () => {
-      const config = stepConfig({ ...flags, outputPrefix: undefined });
+      const config = stepConfigFrom({ ...flags, outputPrefix: undefined });
       const from = instant(flags.from, '--from');
       const to = instant(flags.to, '--to');
       if (to <= from) throw new ConfigError(`--to (${new Date(to).toISOString()}) must be after --from (${new Date(from).toISOString()})`);
@@ -106,27 +104,10 @@ export function registerStepCommands(program: Command): void {
       .option('--database <name>', 'Athena/Glue database', 'ingest_replica'),
   ).action((name: string, flags: Record<string, unknown>) =>
     runCommand(async () => {
-      const config = stepConfig(flags, false);
+      const config = stepConfigFrom(flags, false);
       console.log(collectionDdl(collectionFromName(name), config.outputBucket, config.outputPrefix, String(flags.database)));
     }),
   );
-}
-
-/** Adds one flag per setting (see `src/config/step-config.ts`), plus `--config <file>`. */
-function withSettings(command: Command): Command {
-  command.addOption(new Option('--config <file>', 'JSON config file of settings (env INGEST_REPLICA_CONFIG)'));
-  for (const s of Object.values(STEP_SETTINGS)) {
-    if (command.options.some((o) => o.long === s.flag)) continue;
-    command.addOption(new Option(`${s.flag} <value>`, `${s.description} (env ${s.env})`));
-  }
-  return command;
-}
-
-function stepConfig(flags: Record<string, unknown>, needDks = true): StepConfig {
-  const home = localHome();
-  const local = readStackState(stackFiles(home).state);
-  const text = Object.fromEntries(Object.entries(flags).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
-  return loadStepConfig({ flags: text, ...(local ? { local } : {}), localHome: home, requireDks: needDks });
 }
 
 function instant(value: unknown, flag: string): number {

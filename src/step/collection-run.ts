@@ -35,6 +35,7 @@ export interface CollectionRunResult {
   readonly quarantined: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  readonly keyLookups: number;
   /** Largest cell timestamp written, or null when the window held nothing. */
   readonly maxTimestamp: number | null;
   readonly published: PublishedRun | undefined;
@@ -59,6 +60,7 @@ export async function runCollection(ports: CollectionRunPorts, options: Collecti
   let records = 0;
   let quarantined = 0;
   let bytesIn = 0;
+  let keyLookups = 0;
   let maxTimestamp = -1;
   try {
     const limit = pLimit(options.scanConcurrency);
@@ -73,6 +75,7 @@ export async function runCollection(ports: CollectionRunPorts, options: Collecti
           signal,
         });
         bytesIn += batch.bytesIn;
+        keyLookups += batch.keyLookups;
         if (batch.maxTimestamp > maxTimestamp) maxTimestamp = batch.maxTimestamp;
         if (batch.quarantined.length > 0) {
           quarantined += batch.quarantined.length;
@@ -98,11 +101,11 @@ export async function runCollection(ports: CollectionRunPorts, options: Collecti
     if (records === 0 && quarantined === 0) {
       // An empty window publishes nothing; the run still completes (ProcessedDataEnd NULL).
       await output.abort('empty window');
-      return { records, quarantined, bytesIn, bytesOut: 0, maxTimestamp: null, published: undefined };
+      return { records, quarantined, bytesIn, bytesOut: 0, keyLookups, maxTimestamp: null, published: undefined };
     }
     // Invariant: the manifest is written only after every range was read to its end.
     const published = await output.publish({ maxTimestamp: maxTimestamp < 0 ? null : maxTimestamp });
-    return { records, quarantined, bytesIn, bytesOut: published.bytesOut, maxTimestamp: maxTimestamp < 0 ? null : maxTimestamp, published };
+    return { records, quarantined, bytesIn, bytesOut: published.bytesOut, keyLookups, maxTimestamp: maxTimestamp < 0 ? null : maxTimestamp, published };
   } catch (caught) {
     const error = toError(caught);
     await output.abort(error).catch((abortError: unknown) => logger.error({ err: toError(abortError) }, 'abort of the run output failed'));

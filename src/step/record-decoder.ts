@@ -3,7 +3,7 @@ import { aesCtrAlgorithm } from '../contracts/aes-ctr.js';
 import { parseEnvelope, RecordError, type ParsedEnvelope } from '../contracts/envelope.js';
 import { decodeRowKey, idJsonOf, printableRowKey } from '../contracts/row-key.js';
 import { toError } from '../shared/errors.js';
-import { isKeySpecificRejection } from '../keys/errors.js';
+import { KeyRejectedError } from '../keys/errors.js';
 import type { Cell, KeyService, OutputRow, QuarantinedRecord } from './ports.js';
 
 /**
@@ -23,6 +23,8 @@ export interface DecodedBatch {
   readonly rows: OutputRow[];
   readonly quarantined: QuarantinedRecord[];
   readonly bytesIn: number;
+  /** Records that needed a data key (each one a cache lookup; DKS is called once per distinct key). */
+  readonly keyLookups: number;
   /** Largest cell timestamp in the batch, quarantined records included (they are reported, not lost), or -1. */
   readonly maxTimestamp: number;
 }
@@ -45,6 +47,7 @@ export async function decodeBatch(cells: readonly Cell[], context: DecodeContext
     }
   });
   const keys = await unwrapDistinct(parsed, context);
+  const keyLookups = parsed.filter((e) => !(e instanceof RecordError)).length;
   for (let i = 0; i < cells.length; i += 1) {
     const cell = cells[i] as Cell;
     const envelope = parsed[i] as ParsedEnvelope | RecordError;
@@ -57,7 +60,7 @@ export async function decodeBatch(cells: readonly Cell[], context: DecodeContext
       quarantined.push({ rowKey: cell.rowKey, timestamp: cell.timestamp, value: cell.value, reason: error.reason, detail: error.detail });
     }
   }
-  return { rows, quarantined, bytesIn, maxTimestamp };
+  return { rows, quarantined, bytesIn, keyLookups, maxTimestamp };
 }
 
 function decodeOne(cell: Cell, envelope: ParsedEnvelope, key: Buffer | RecordError | undefined, context: DecodeContext): OutputRow {
@@ -115,7 +118,7 @@ async function unwrapDistinct(parsed: readonly (ParsedEnvelope | RecordError)[],
     } catch (caught) {
       // Only a refusal of this one wrapped key quarantines its records; a service-wide failure (DKS down,
       // certificate revoked, retries spent) fails the collection so that nothing is quarantined for it.
-      if (!isKeySpecificRejection(caught) || context.signal?.aborted) throw toError(caught);
+      if (!(caught instanceof KeyRejectedError) || context.signal?.aborted) throw toError(caught);
       keys.set(id, new RecordError('unknown-data-key', `the key service refused the data key: ${caught.message}`));
     }
   }));

@@ -3,7 +3,6 @@ import type { CollectionSummary } from './run-step.js';
 /** One line per collection for logs, and a table for a terminal. */
 export function summaryFields(s: CollectionSummary): Record<string, unknown> {
   const seconds = s.durationMs / 1000;
-  const lookups = s.keys.hits + s.keys.misses;
   return {
     collection: s.collection,
     outcome: s.outcome,
@@ -15,7 +14,7 @@ export function summaryFields(s: CollectionSummary): Record<string, unknown> {
     bytesOut: s.bytesOut,
     dksCalls: s.keys.calls,
     dksRetries: s.keys.retries,
-    cacheHitRate: lookups === 0 ? null : Number((s.keys.hits / lookups).toFixed(4)),
+    cacheHitRate: s.keyLookups === 0 ? null : Number((1 - s.keys.calls / s.keyLookups).toFixed(4)),
     durationMs: s.durationMs,
     recordsPerSecond: seconds > 0 ? Math.round(s.records / seconds) : s.records,
     ...(s.maxTimestamp !== undefined ? { processedDataEnd: s.maxTimestamp } : {}),

@@ -50,6 +50,7 @@ export async function reprocess(ports: StepPorts, request: ReprocessRequest): Pr
     quarantined: result.quarantined,
     bytesIn: result.bytesIn,
     bytesOut: result.bytesOut,
+    keyLookups: result.keyLookups,
     keys: ports.keyStats(),
     durationMs: Date.now() - started,
     maxTimestamp: result.maxTimestamp,

@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { crashPoint } from '../shared/crash-points.js';
 import { toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { runFolderName } from '../shared/time.js';
@@ -45,6 +46,8 @@ export interface CollectionSummary {
   readonly quarantined: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** Records that needed a data key; the cache hit rate is 1 − DKS calls / lookups. */
+  readonly keyLookups: number;
   readonly keys: KeyServiceStats;
   readonly durationMs: number;
   readonly folder?: string;
@@ -66,7 +69,7 @@ export async function runStep(portsFor: StepPortsFactory, request: StepRunReques
       // The status store itself failed (e.g. unreachable): report the collection failed, keep the others going.
       const error = toError(caught);
       request.logger.error({ err: error, collection: collection.name }, 'collection failed before or after its run');
-      return { collection: collection.name, outcome: 'failed' as const, note: error.message, records: 0, quarantined: 0, bytesIn: 0, bytesOut: 0, keys: ports.keyStats(), durationMs: Date.now() - started };
+      return { collection: collection.name, outcome: 'failed' as const, note: error.message, records: 0, quarantined: 0, bytesIn: 0, bytesOut: 0, keyLookups: 0, keys: ports.keyStats(), durationMs: Date.now() - started };
     }
   })));
 }
@@ -77,7 +80,7 @@ async function runOne(ports: StepPorts, collection: CollectionConfig, request: S
   const started = Date.now();
   const logger = request.logger.child({ correlationId: request.correlationId, collection: collection.name });
   const folder = `${request.outputPrefix}/${collection.db}_${collection.table}/${runFolderName(request.triggeredTime)}`;
-  const base = { collection: collection.name, folder, records: 0, quarantined: 0, bytesIn: 0, bytesOut: 0 };
+  const base = { collection: collection.name, folder, records: 0, quarantined: 0, bytesIn: 0, bytesOut: 0, keyLookups: 0 };
   const summary = (fields: Partial<CollectionSummary> & { outcome: CollectionOutcome }): CollectionSummary =>
     ({ ...base, keys: ports.keyStats(), durationMs: Date.now() - started, ...fields });
   const row = (fields: Partial<StatusRow> & Pick<StatusRow, 'status'>): StatusRow => ({
@@ -110,6 +113,7 @@ async function runOne(ports: StepPorts, collection: CollectionConfig, request: S
     logger.error({ err: error }, 'collection not started');
     return summary({ outcome: 'failed', note: error.message });
   }
+  crashPoint('after-status-processing');
   if (window.empty) {
     await complete(ports, row({ status: 'EMR_COMPLETED', processedDataStart: start, processedDataEnd: null }));
     logger.info({ reason: window.reason }, 'window is empty; completed with nothing to publish');
@@ -129,8 +133,10 @@ async function runOne(ports: StepPorts, collection: CollectionConfig, request: S
       ...(request.signal ? { signal: request.signal } : {}),
       logger,
     });
+    crashPoint('after-manifest');
     // Invariant: the watermark (ProcessedDataEnd of EMR_COMPLETED) moves only after the manifest is written.
     await complete(ports, row({ status: 'EMR_COMPLETED', processedDataStart: window.start, processedDataEnd: result.maxTimestamp }));
+    crashPoint('after-status-completed');
     return summary({
       outcome: 'completed',
       window: { start: window.start, end: window.end },
@@ -138,6 +144,7 @@ async function runOne(ports: StepPorts, collection: CollectionConfig, request: S
       quarantined: result.quarantined,
       bytesIn: result.bytesIn,
       bytesOut: result.bytesOut,
+      keyLookups: result.keyLookups,
       maxTimestamp: result.maxTimestamp,
       files: result.published?.files.map((f) => f.key) ?? [],
     });

@@ -5,7 +5,7 @@ import type { StepConfig } from '../config/step-config.js';
 import { HBaseRestSource } from '../hbase/rest-adapter.js';
 import { DksKeyService } from '../keys/dks-adapter.js';
 import { CachingKeyService } from '../keys/key-cache.js';
-import { createS3RecordSink } from '../sink/s3-sink-adapter.js';
+import { createS3RecordSink } from '../sink/s3-adapter.js';
 import { DynamoStatusStore } from '../status/dynamo-status-adapter.js';
 import { ConfigError, toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';

@@ -7,6 +7,7 @@ import { ensureLocalAwsResources } from '../aws-resources.js';
 import { HBaseAdmin } from '../hbase-process.js';
 import type { StackState } from '../stack-state.js';
 import { DEFAULT_SEED_FROM, DEFAULT_SEED_UNTIL, seededCollectionNames } from './collections.js';
+import { resetLocalCollection } from './reset.js';
 import { seedCollection, type SeedCollectionResult, type SeedPorts } from './seed.js';
 
 /** Names of the AWS resources the local stack uses; the step's defaults point at the same ones. */
@@ -23,6 +24,8 @@ export interface SeedOptions {
   readonly keys: number;
   readonly regions: number;
   readonly seed: string;
+  /** Forget the collections first: drop their tables, status rows and published output. */
+  readonly fresh?: boolean;
   readonly from?: number;
   readonly until?: number;
 }
@@ -57,6 +60,11 @@ export async function runSeed(state: StackState, options: SeedOptions, logger: L
     ...LOCAL_AWS_NAMES,
     collections,
   });
+  if (options.fresh === true) {
+    for (const collection of names) {
+      await resetLocalCollection(state, { collection, statusTable: LOCAL_AWS_NAMES.statusTable, bucket: LOCAL_AWS_NAMES.bucket, outputPrefix: 'incremental' });
+    }
+  }
   const ports = localSeedPorts(state);
   const results: SeedCollectionResult[] = [];
   try {

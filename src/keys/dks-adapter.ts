@@ -1,0 +1,183 @@
+import { Pool } from 'undici';
+import type { KeyService, KeyServiceStats, WrappedKey } from '../step/ports.js';
+import { isRetryable, toError, type ErrorContext } from '../shared/errors.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import { KeyServiceUnavailableError } from './errors.js';
+import {
+  errorForNetworkFailure, errorForStatus, errorCode, parseDecryptBody, parseGenerateBody, type GeneratedDataKey,
+} from './dks-responses.js';
+import { DEFAULT_RETRY_POLICY, retry } from './retry.js';
+
+export type { GeneratedDataKey } from './dks-responses.js';
+
+/**
+ * The Data Key Service over mutual TLS (DESIGN.md §3.2): one keep-alive connection pool to the DKS origin,
+ * server certificate verified against our CA, client certificate presented on every connection.
+ * 400 → KeyRejectedError (not retried); 403 → KeyServiceAccessError; 5xx/429/network → retried with
+ * exponential backoff and full jitter, then KeyServiceUnavailableError naming the URL and attempts.
+ */
+export interface DksKeyServiceOptions {
+  /** Base URL, https, e.g. `https://dks.internal:8443` (a path prefix is kept). */
+  readonly url: string;
+  readonly caCert: string | Buffer;
+  readonly clientCert: string | Buffer;
+  readonly clientKey: string | Buffer;
+  /** Attempts per call, the first included. Default 5. */
+  readonly maxAttempts?: number;
+  /** Default 100 ms. */
+  readonly baseDelayMs?: number;
+  /** Default 5 s. */
+  readonly maxDelayMs?: number;
+  /** Per attempt, connection to last body byte. Default 10 s. */
+  readonly timeoutMs?: number;
+  /** Keep-alive connections to DKS. Default 8. */
+  readonly connections?: number;
+  readonly logger?: Logger;
+}
+
+export interface DksStats extends KeyServiceStats {
+  /** HTTP attempts sent (calls + retries). */
+  readonly requests: number;
+  /** Calls that ended in an error. */
+  readonly failures: number;
+}
+
+export interface DksHealth {
+  readonly healthy: boolean;
+  readonly status?: number;
+  readonly error?: string;
+}
+
+interface Call {
+  readonly what: string;
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: string;
+  readonly expect: readonly number[];
+  readonly context: ErrorContext;
+}
+
+export class DksKeyService implements KeyService {
+  private readonly pool: Pool;
+  private readonly base: URL;
+  private readonly prefix: string;
+  private readonly policy: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  private readonly timeoutMs: number;
+  private readonly logger: Logger;
+  private counts = { calls: 0, retries: 0, requests: 0, failures: 0 };
+
+  constructor(options: DksKeyServiceOptions) {
+    this.base = new URL(options.url);
+    if (this.base.protocol !== 'https:') throw new TypeError(`DKS URL must be https (mutual TLS): ${options.url}`);
+    this.prefix = this.base.pathname.replace(/\/+$/, '');
+    this.policy = {
+      maxAttempts: options.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts,
+      baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs,
+      maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs,
+    };
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.logger = options.logger ?? silentLogger;
+    this.pool = new Pool(this.base.origin, {
+      connections: options.connections ?? 8,
+      // Verification stays on: the server must present a certificate our CA signed, for this host name.
+      connect: { ca: options.caCert, cert: options.clientCert, key: options.clientKey, rejectUnauthorized: true },
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  /** `POST /datakey/actions/decrypt?keyId=&correlationId=` with the wrapped key as the body. */
+  async unwrap(key: WrappedKey, correlationId: string, signal?: AbortSignal): Promise<Buffer> {
+    const query = `keyId=${encodeURIComponent(key.keyEncryptionKeyId)}&correlationId=${encodeURIComponent(correlationId)}`;
+    const context = { keyEncryptionKeyId: key.keyEncryptionKeyId, correlationId };
+    return this.call({
+      what: 'decrypt a data key', method: 'POST', path: `/datakey/actions/decrypt?${query}`,
+      body: key.encryptedEncryptionKey, expect: [200], context,
+    }, signal, (json) => parseDecryptBody(json, context));
+  }
+
+  /** `GET /datakey?correlationId=`: a fresh data key, plaintext and wrapped (for producers and the seeder). */
+  async generate(correlationId: string, signal?: AbortSignal): Promise<GeneratedDataKey> {
+    const context = { correlationId };
+    return this.call({
+      what: 'generate a data key', method: 'GET', path: `/datakey?correlationId=${encodeURIComponent(correlationId)}`,
+      expect: [201, 200], context,
+    }, signal, (json) => parseGenerateBody(json, context));
+  }
+
+  /** One `GET /healthcheck`, no retries: for readiness probes. */
+  async health(signal?: AbortSignal): Promise<DksHealth> {
+    try {
+      const res = await this.pool.request({
+        method: 'GET', path: `${this.prefix}/healthcheck`,
+        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
+      });
+      await res.body.dump();
+      return { healthy: res.statusCode === 200, status: res.statusCode };
+    } catch (e) {
+      const error = toError(e);
+      return { healthy: false, error: errorCode(error) ?? error.message };
+    }
+  }
+
+  stats(): DksStats {
+    return { ...this.counts, hits: 0, misses: 0 };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async call<T>(call: Call, signal: AbortSignal | undefined, parse: (json: unknown) => T): Promise<T> {
+    this.counts.calls += 1;
+    const url = `${this.base.origin}${this.prefix}`;
+    try {
+      return await retry((attempt) => this.attempt(call, attempt, signal, parse), {
+        ...this.policy,
+        signal,
+        retryable: isRetryable,
+        onRetry: (e, attempt, delayMs) => {
+          this.counts.retries += 1;
+          const error = toError(e);
+          this.logger.warn({ ...call.context, url, attempt, delayMs, err: error.message }, 'DKS call retried');
+        },
+        exhausted: (e, attempts) => new KeyServiceUnavailableError(
+          `DKS at ${url} failed to ${call.what} after ${attempts} attempts: ${toError(e).message}`,
+          { context: { ...call.context, url, attempts }, cause: e },
+        ),
+      });
+    } catch (e) {
+      this.counts.failures += 1;
+      throw e;
+    }
+  }
+
+  private async attempt<T>(call: Call, attempt: number, signal: AbortSignal | undefined, parse: (json: unknown) => T): Promise<T> {
+    this.counts.requests += 1;
+    const context = { ...call.context, attempt };
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    let res: Awaited<ReturnType<Pool['request']>>;
+    let text: string;
+    try {
+      res = await this.pool.request({
+        method: call.method,
+        path: `${this.prefix}${call.path}`,
+        body: call.body ?? null,
+        headers: call.body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'text/plain' },
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      // Always read the body: an unread body holds the keep-alive connection.
+      text = await res.body.text();
+    } catch (e) {
+      signal?.throwIfAborted();
+      throw errorForNetworkFailure(toError(e), call.what, context);
+    }
+    if (!call.expect.includes(res.statusCode)) throw errorForStatus(res.statusCode, call.what, context);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return parse(json);
+  }
+}

@@ -1,0 +1,81 @@
+import { DecryptCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { KeyService, KeyServiceStats, WrappedKey } from '../step/ports.js';
+import { TransientError, isRetryable, toError } from '../shared/errors.js';
+import { DATA_KEY_LENGTHS, decodeStrictBase64 } from './data-key.js';
+import { KeyRejectedError, KeyServiceAccessError, KeyServiceUnavailableError } from './errors.js';
+import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from './retry.js';
+
+/**
+ * Data keys wrapped by KMS directly (deployments without DKS): `encryptedEncryptionKey` is the base64
+ * CiphertextBlob and `keyEncryptionKeyId` the KMS key id or ARN it must have been made with.
+ * The client is built elsewhere and injected; its own SDK retries run inside each of our attempts.
+ */
+export interface KmsKeyServiceOptions extends Partial<RetryPolicy> {
+  readonly client: KMSClient;
+}
+
+/** The ciphertext or the key named cannot decrypt: no retry will change that. */
+const KEY_REJECTIONS = new Set(['InvalidCiphertextException', 'IncorrectKeyException', 'NotFoundException', 'InvalidKeyUsageException']);
+/** Our credentials or the key's state forbid every decrypt: an operator must act. */
+const ACCESS_FAILURES = new Set(['AccessDeniedException', 'DisabledException', 'KMSInvalidStateException', 'UnrecognizedClientException', 'InvalidSignatureException']);
+
+export function errorForKmsFailure(error: Error, context: Record<string, string | number>): Error {
+  const name = error.name;
+  if (KEY_REJECTIONS.has(name)) return new KeyRejectedError(`KMS refused to decrypt the data key (${name})`, { context: { ...context, kmsError: name }, cause: error });
+  if (ACCESS_FAILURES.has(name)) return new KeyServiceAccessError(`KMS refused access (${name})`, { context: { ...context, kmsError: name }, cause: error });
+  return new TransientError(`KMS decrypt failed (${name}): ${error.message}`, { context: { ...context, kmsError: name }, cause: error });
+}
+
+export class KmsKeyService implements KeyService {
+  private readonly policy: RetryPolicy;
+  private counts = { calls: 0, retries: 0 };
+
+  constructor(private readonly options: KmsKeyServiceOptions) {
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...definedOnly(options) };
+  }
+
+  async unwrap(key: WrappedKey, correlationId: string, signal?: AbortSignal): Promise<Buffer> {
+    this.counts.calls += 1;
+    const context = { keyEncryptionKeyId: key.keyEncryptionKeyId, correlationId };
+    const blob = decodeStrictBase64(key.encryptedEncryptionKey);
+    if (blob === undefined) throw new KeyRejectedError('encryptedEncryptionKey is not base64', { context });
+    const plaintext = await retry(async () => {
+      let answer;
+      try {
+        answer = await this.options.client.send(
+          new DecryptCommand({ CiphertextBlob: blob, KeyId: key.keyEncryptionKeyId }),
+          signal ? { abortSignal: signal } : {},
+        );
+      } catch (e) {
+        signal?.throwIfAborted();
+        throw errorForKmsFailure(toError(e), context);
+      }
+      return answer.Plaintext;
+    }, {
+      ...this.policy,
+      signal,
+      retryable: isRetryable,
+      onRetry: () => { this.counts.retries += 1; },
+      exhausted: (e, attempts) => new KeyServiceUnavailableError(
+        `KMS failed to decrypt a data key after ${attempts} attempts: ${toError(e).message}`,
+        { context: { ...context, attempts }, cause: e },
+      ),
+    });
+    if (plaintext === undefined || !DATA_KEY_LENGTHS.has(plaintext.length)) {
+      throw new KeyRejectedError(`KMS plaintext is not a data key (${plaintext?.length ?? 0} bytes, want 16 or 32)`, { context });
+    }
+    return Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
+  }
+
+  stats(): KeyServiceStats {
+    return { ...this.counts, hits: 0, misses: 0 };
+  }
+}
+
+function definedOnly(options: Partial<RetryPolicy>): Partial<RetryPolicy> {
+  const out: { -readonly [K in keyof RetryPolicy]?: number } = {};
+  if (options.maxAttempts !== undefined) out.maxAttempts = options.maxAttempts;
+  if (options.baseDelayMs !== undefined) out.baseDelayMs = options.baseDelayMs;
+  if (options.maxDelayMs !== undefined) out.maxDelayMs = options.maxDelayMs;
+  return out;
+}

@@ -1,0 +1,24 @@
+/**
+ * What the sink needs from an object store. The S3 adapter implements it; unit tests use an in-memory one.
+ * Keys are full object keys inside the store's bucket.
+ */
+export interface PutOptions {
+  readonly contentType: string;
+  /** Object tags, applied atomically with the object (never a window where it exists untagged). */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Aborting stops the upload; a multipart upload is aborted, never left behind or completed. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ObjectStore {
+  readonly bucket: string;
+  put(key: string, body: Uint8Array, options: PutOptions): Promise<void>;
+  /** The object's bytes, or undefined when there is no such key. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Every key under the prefix (all pages). */
+  list(prefix: string): Promise<string[]>;
+  /** Deletes the keys (missing keys are fine), in batches the store accepts. */
+  delete(keys: readonly string[]): Promise<void>;
+  /** Aborts every unfinished multipart upload under the prefix; returns how many. */
+  abortUploads(prefix: string): Promise<number>;
+}

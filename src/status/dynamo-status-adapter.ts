@@ -1,0 +1,230 @@
+import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransientError, type ErrorContext } from '../shared/errors.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import { sleep } from '../shared/time.js';
+import { BLOCKING_STATUSES, type CollectionName, type JobStatus } from '../shared/types.js';
+import type { StatusRow, StatusStore } from '../step/ports.js';
+import { isConditionFailed, statusStoreError } from './errors.js';
+import {
+  ATTR, BY_COLLECTION_INDEX, FAILED_STATUSES, SEED_CORRELATION_ID, keyOf, rowFromItem, transitionUpdate, watermarkOf,
+  type Item, type StoredStatusRow,
+} from './status-item.js';
+
+export interface DynamoStatusStoreOptions {
+  readonly tableName: string;
+  readonly client: DynamoDBDocumentClient;
+  readonly logger?: Logger;
+  /** `Limit` of each query page; DynamoDB's own 1 MB page applies when unset. */
+  readonly pageSize?: number;
+  /** Clock for `UpdatedAt`. */
+  readonly now?: () => number;
+}
+
+export type AcknowledgeResult =
+  | { readonly outcome: 'acknowledged'; readonly from: string; readonly to: string }
+  | { readonly outcome: 'not-found' }
+  | { readonly outcome: 'not-failed'; readonly status: string };
+
+const BATCH_GET_MAX = 100;
+const BATCH_GET_ATTEMPTS = 6;
+
+/** The job status table (DESIGN.md §3.3) in DynamoDB. Reads are queries (never scans), every one paginated. */
+export class DynamoStatusStore implements StatusStore {
+  private readonly logger: Logger;
+  private readonly now: () => number;
+
+  constructor(private readonly options: DynamoStatusStoreOptions) {
+    this.logger = options.logger ?? silentLogger;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * The watermark (see `watermarkOf`): the max `ProcessedDataEnd` of the collection's `EMR_COMPLETED` rows,
+   * read through the whole GSI history (ends are not ordered by trigger time: a reprocess may come later
+   * with an older end), plus the `"000"` seed row read directly, because a hand-made seed row without
+   * `TriggeredTime` is absent from the (sparse) GSI.
+   */
+  async lastCompletedEnd(collection: CollectionName): Promise<number | undefined> {
+    const completed: StatusRow[] = [];
+    const [seed] = await Promise.all([
+      this.get(SEED_CORRELATION_ID, collection),
+      (async () => {
+        for await (const items of this.queryCollection(collection, { onlyStatuses: ['EMR_COMPLETED'], newestFirst: true })) {
+          completed.push(...items.map(rowFromItem));
+        }
+      })(),
+    ]);
+    if (seed !== undefined) completed.push(seed);
+    const watermark = watermarkOf(completed);
+    this.logger.debug({ collection, completedRuns: completed.length, watermark }, 'watermark read');
+    return watermark;
+  }
+
+  async get(correlationId: string, collection: CollectionName): Promise<StoredStatusRow | undefined> {
+    const answer = await this.call('GetItem', { correlationId, collection }, () =>
+      this.options.client.send(new GetCommand({ TableName: this.options.tableName, Key: keyOf(correlationId, collection), ConsistentRead: true })),
+    );
+    return answer.Item === undefined ? undefined : rowFromItem(answer.Item);
+  }
+
+  async transition(row: StatusRow, from: readonly (JobStatus | undefined)[]): Promise<boolean> {
+    const update = transitionUpdate(row, from, this.now());
+    const context = { correlationId: row.correlationId, collection: row.collection, status: row.status };
+    const done = await this.conditional('UpdateItem', context, () =>
+      this.options.client.send(new UpdateCommand({ TableName: this.options.tableName, ...update })),
+    );
+    this.logger.debug({ ...context, from: from.map((s) => s ?? '(absent)').join('|'), done }, 'status transition');
+    return done;
+  }
+
+  /** The collection's latest runs, newest `TriggeredTime` first, as full rows. */
+  async latestRuns(collection: CollectionName, limit: number): Promise<StoredStatusRow[]> {
+    const keys: Item[] = [];
+    for await (const items of this.queryCollection(collection, { newestFirst: true, limit })) {
+      keys.push(...items);
+      if (keys.length >= limit) break;
+    }
+    return this.fullRows(keys.slice(0, limit));
+  }
+
+  /** Rows of the collection whose status still blocks a launch (BLOCKING_STATUSES), newest first, full rows. */
+  async blockingRows(collection: CollectionName): Promise<StoredStatusRow[]> {
+    const keys: Item[] = [];
+    for await (const items of this.queryCollection(collection, { onlyStatuses: [...BLOCKING_STATUSES], newestFirst: true })) {
+      keys.push(...items);
+    }
+    return this.fullRows(keys);
+  }
+
+  /** Every collection's row of one run. */
+  async rowsOf(correlationId: string): Promise<StoredStatusRow[]> {
+    const rows: StoredStatusRow[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.call('Query', { correlationId }, () =>
+        this.options.client.send(new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: '#id = :id',
+          ExpressionAttributeNames: { '#id': ATTR.correlationId },
+          ExpressionAttributeValues: { ':id': correlationId },
+          ExclusiveStartKey: startKey,
+          Limit: this.options.pageSize,
+        })),
+      );
+      rows.push(...(page.Items ?? []).map(rowFromItem));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return rows;
+  }
+
+  /**
+   * An operator's acknowledgement of a failed run: `EMR_FAILED` → `_EMR_FAILED` (likewise `LAMBDA_FAILED`),
+   * recording who and when. Conditional on the status read just before, so it never hides a newer state.
+   */
+  async acknowledge(correlationId: string, collection: CollectionName, who: string, at: number): Promise<AcknowledgeResult> {
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      const row = await this.get(correlationId, collection);
+      if (row === undefined) return { outcome: 'not-found' };
+      if (!FAILED_STATUSES.has(row.status)) return { outcome: 'not-failed', status: row.status };
+      const to = `_${row.status}`;
+      const done = await this.conditional('UpdateItem', { correlationId, collection, status: to }, () =>
+        this.options.client.send(new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: keyOf(correlationId, collection),
+          UpdateExpression: 'SET #s = :to, #by = :by, #at = :at, #u = :u',
+          ConditionExpression: '#s = :from',
+          ExpressionAttributeNames: { '#s': ATTR.status, '#by': ATTR.acknowledgedBy, '#at': ATTR.acknowledgedAt, '#u': ATTR.updatedAt },
+          ExpressionAttributeValues: { ':to': to, ':from': row.status, ':by': who, ':at': at, ':u': this.now() },
+        })),
+      );
+      if (done) return { outcome: 'acknowledged', from: row.status, to };
+    }
+    throw new TransientError(`status of ${correlationId}/${collection} kept changing while acknowledging it`, {
+      context: { table: this.options.tableName, correlationId, collection },
+    });
+  }
+
+  /** Pages of the GSI for one collection (keys and projected attributes), following LastEvaluatedKey. */
+  private async *queryCollection(
+    collection: CollectionName,
+    query: { onlyStatuses?: readonly string[]; newestFirst: boolean; limit?: number },
+  ): AsyncGenerator<Item[]> {
+    const names: Record<string, string> = { '#c': ATTR.collection };
+    const values: Item = { ':c': collection };
+    let filter: string | undefined;
+    if (query.onlyStatuses !== undefined) {
+      names['#s'] = ATTR.status;
+      query.onlyStatuses.forEach((s, i) => (values[`:s${i}`] = s));
+      filter = `#s IN (${query.onlyStatuses.map((_, i) => `:s${i}`).join(', ')})`;
+    }
+    const pageSize = Math.min(this.options.pageSize ?? Number.MAX_SAFE_INTEGER, query.limit ?? Number.MAX_SAFE_INTEGER);
+    let startKey: Item | undefined;
+    let pages = 0;
+    do {
+      const page = await this.call('Query', { collection, index: BY_COLLECTION_INDEX }, () =>
+        this.options.client.send(new QueryCommand({
+          TableName: this.options.tableName,
+          IndexName: BY_COLLECTION_INDEX,
+          KeyConditionExpression: '#c = :c',
+          FilterExpression: filter,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: !query.newestFirst,
+          ExclusiveStartKey: startKey,
+          Limit: pageSize === Number.MAX_SAFE_INTEGER ? undefined : pageSize,
+        })),
+      );
+      pages += 1;
+      startKey = page.LastEvaluatedKey;
+      yield page.Items ?? [];
+    } while (startKey !== undefined);
+    this.logger.debug({ collection, pages }, 'status index read');
+  }
+
+  /** Full items for keys read from the GSI (which projects only three attributes), in the keys' order. */
+  private async fullRows(keys: readonly Item[]): Promise<StoredStatusRow[]> {
+    const table = this.options.tableName;
+    const id = (item: Item): string => JSON.stringify([item[ATTR.correlationId], item[ATTR.collection]]);
+    const found = new Map<string, Item>();
+    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
+      let pending: Item[] = keys.slice(i, i + BATCH_GET_MAX).map((k) => keyOf(String(k[ATTR.correlationId]), String(k[ATTR.collection])));
+      for (let attempt = 1; pending.length > 0; attempt += 1) {
+        if (attempt > BATCH_GET_ATTEMPTS) {
+          throw new TransientError(`status table ${table}: ${pending.length} keys stayed unprocessed by BatchGetItem`, { context: { table, attempts: attempt - 1 } });
+        }
+        // Unprocessed keys mean throttling: back off before asking again.
+        if (attempt > 1) await sleep(Math.min(50 * 2 ** attempt, 2000) * (0.5 + Math.random() / 2));
+        const keysNow = pending;
+        const answer = await this.call('BatchGetItem', { keys: keysNow.length }, () =>
+          this.options.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keysNow, ConsistentRead: true } } })),
+        );
+        for (const item of answer.Responses?.[table] ?? []) found.set(id(item), item);
+        pending = (answer.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
+      }
+    }
+    // A row deleted between the query and the read is simply not returned.
+    return keys.flatMap((k) => {
+      const item = found.get(id(k));
+      return item === undefined ? [] : [rowFromItem(item)];
+    });
+  }
+
+  /** A conditional write: false when the condition did not hold. */
+  private async conditional(operation: string, context: ErrorContext, send: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await send();
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw statusStoreError(e, operation, { table: this.options.tableName, ...context });
+    }
+  }
+
+  private async call<T>(operation: string, context: ErrorContext, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (e) {
+      throw statusStoreError(e, operation, { table: this.options.tableName, ...context });
+    }
+  }
+}

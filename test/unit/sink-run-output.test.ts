@@ -1,0 +1,266 @@
+import { parquetReadObjects } from 'hyparquet';
+import { describe, expect, it } from 'vitest';
+import { createInlineEncoder, type PartEncoder } from '../../src/sink/encoder-pool.js';
+import { parseManifest } from '../../src/sink/manifest.js';
+import type { ObjectStore, PutOptions } from '../../src/sink/object-store.js';
+import { createRecordSink, type SinkSettings } from '../../src/sink/record-sink.js';
+import type { OutputRow, QuarantinedRecord, RunTarget } from '../../src/step/ports.js';
+
+interface Stored {
+  readonly body: Uint8Array;
+  readonly options: PutOptions;
+}
+
+/** An object store in memory; `gate` can hold or fail a put, the way a slow or failing S3 would. */
+class MemoryStore implements ObjectStore {
+  readonly bucket = 'memory';
+  readonly objects = new Map<string, Stored>();
+  readonly events: string[] = [];
+  gate: ((key: string, signal?: AbortSignal) => Promise<void>) | undefined;
+
+  async put(key: string, body: Uint8Array, options: PutOptions): Promise<void> {
+    this.events.push(`start ${key}`);
+    await this.gate?.(key, options.signal);
+    if (options.signal?.aborted) throw new Error('aborted');
+    this.objects.set(key, { body: Uint8Array.from(body), options });
+    this.events.push(`done ${key}`);
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    return this.objects.get(key)?.body;
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.objects.delete(key);
+  }
+
+  async abortUploads(): Promise<number> {
+    return 0;
+  }
+
+  text(key: string): string {
+    return Buffer.from(this.objects.get(key)!.body).toString('utf8');
+  }
+}
+
+/** A gate that holds every put until released (or aborted). */
+function holdingGate(): { gate: MemoryStore['gate']; release: () => void; held: () => number } {
+  const waiting: (() => void)[] = [];
+  return {
+    gate: (_key, signal) => new Promise<void>((resolve, reject) => {
+      waiting.push(resolve);
+      signal?.addEventListener('abort', () => reject(new Error('upload aborted')), { once: true });
+    }),
+    release: () => waiting.shift()?.(),
+    held: () => waiting.length,
+  };
+}
+
+const folder = 'incremental/core_addresses/20200805-0707';
+const target: RunTarget = {
+  collection: 'core:addresses', db: 'core', table: 'addresses', pii: true, correlationId: 'run-1',
+  triggeredTime: Date.UTC(2020, 7, 5, 7, 7), window: { start: 0, end: 10_000_000 }, folder,
+};
+
+const rowsOf = (count: number, from = 0): OutputRow[] => Array.from({ length: count }, (_, k) => ({
+  id: `{"id":"${from + k}"}`, timestamp: 1_000_000 + from + k, record: `{"n":${from + k},"text":"Zoë ✓"}`,
+  db: 'core', collection: 'addresses', rowKey: `key-${from + k}`, recordType: 'MONGO_UPDATE',
+}));
+
+const ticks = async (n = 20): Promise<void> => {
+  for (let i = 0; i < n; i += 1) await new Promise((r) => setImmediate(r));
+};
+
+function setup(settings: SinkSettings = {}, encoder: PartEncoder = createInlineEncoder({ compression: 'snappy' })) {
+  const store = new MemoryStore();
+  const sink = createRecordSink(store, encoder, { partMaxRows: 10, ...settings });
+  return { store, sink };
+}
+
+async function readPart(store: MemoryStore, key: string): Promise<Record<string, unknown>[]> {
+  return parquetReadObjects({ file: store.objects.get(key)!.body.slice().buffer, utf8: true });
+}
+
+describe('S3RunOutput', () => {
+  it('splits rows into parts of partMaxRows, in order, and lists them in the manifest', async () => {
+    const { store, sink } = setup();
+    const output = await sink.open(target);
+    const rows = rowsOf(25);
+    await output.write(rows.slice(0, 7));
+    await output.write(rows.slice(7));
+    const run = await output.publish({ maxTimestamp: 1_000_024 });
+    expect(run.files.map((f) => [f.key.slice(folder.length), f.rows])).toEqual([
+      ['/part-00001.parquet', 10], ['/part-00002.parquet', 10], ['/part-00003.parquet', 5],
+    ]);
+    const read = [...await readPart(store, `${folder}/part-00001.parquet`), ...await readPart(store, `${folder}/part-00002.parquet`), ...await readPart(store, `${folder}/part-00003.parquet`)];
+    expect(read.map((r) => r.record)).toEqual(rows.map((r) => r.record));
+    const manifest = parseManifest(store.text(`${folder}/manifest.json`), 'manifest');
+    expect(manifest).toMatchObject({ rows: 25, maxTimestamp: 1_000_024, correlationId: 'run-1', quarantined: 0 });
+    expect(manifest.files).toEqual(run.files);
+    expect(run.bytesOut).toBe(run.files.reduce((s, f) => s + f.bytes, 0));
+  });
+
+  it('writes the manifest only after every part is complete, and _SUCCESS after the manifest', async () => {
+    const { store, sink } = setup();
+    const output = await sink.open(target);
+    await output.write(rowsOf(35));
+    await output.publish({ maxTimestamp: null });
+    const manifestAt = store.events.indexOf(`start ${folder}/manifest.json`);
+    const lastPartDone = Math.max(...store.events.flatMap((e, i) => (e.startsWith('done') && e.endsWith('.parquet') ? [i] : [])));
+    expect(lastPartDone).toBeLessThan(manifestAt);
+    expect(store.events.at(-1)).toBe(`done ${folder}/_SUCCESS`);
+    expect(store.objects.get(`${folder}/_SUCCESS`)!.body.byteLength).toBe(0);
+  });
+
+  it('tags every object with pii, db and table', async () => {
+    const { store, sink } = setup();
+    const output = await sink.open(target);
+    await output.write(rowsOf(12));
+    await output.quarantine([{ rowKey: Buffer.from('k'), timestamp: 1, value: Buffer.from('x'), reason: 'bad-base64', detail: 'd' }]);
+    await output.publish({ maxTimestamp: null });
+    expect(store.objects.size).toBe(5);
+    for (const stored of store.objects.values()) expect(stored.options.tags).toEqual({ pii: 'true', db: 'core', table: 'addresses' });
+  });
+
+  it('holds write() while maxPartsInFlight parts are uploading (back-pressure)', async () => {
+    const { store, sink } = setup({ maxPartsInFlight: 2 });
+    const hold = holdingGate();
+    store.gate = hold.gate;
+    const output = await sink.open(target);
+    await output.write(rowsOf(20));
+    let accepted = false;
+    const third = output.write(rowsOf(10, 20)).then(() => { accepted = true; });
+    await ticks();
+    expect(hold.held()).toBe(2);
+    expect(accepted).toBe(false);
+    hold.release();
+    await third;
+    expect(accepted).toBe(true);
+    store.gate = undefined;
+    hold.release();
+    await ticks();
+    hold.release();
+    const run = await output.publish({ maxTimestamp: null });
+    expect(run.rows).toBe(30);
+  });
+
+  it('publishes a run that found nothing: a manifest with no files, then _SUCCESS', async () => {
+    const { store, sink } = setup();
+    const output = await sink.open(target);
+    const run = await output.publish({ maxTimestamp: null });
+    expect([run.rows, run.files, run.bytesOut, run.maxTimestamp]).toEqual([0, [], 0, null]);
+    expect(await store.list(`${folder}/`)).toEqual([`${folder}/_SUCCESS`, `${folder}/manifest.json`]);
+  });
+
+  it('writes quarantined records as JSON lines objects and counts them by reason in the manifest', async () => {
+    const { store, sink } = setup({ quarantineMaxBytes: 200 });
+    const output = await sink.open(target);
+    const record = (reason: QuarantinedRecord['reason'], i: number): QuarantinedRecord => ({
+      rowKey: Buffer.from(`row-${i}`), timestamp: 5000 + i, value: Buffer.from(`{"message":{"dbObject":"${'A'.repeat(100)}"}}`), reason, detail: `why ${i}`,
+    });
+    await output.quarantine([record('unknown-data-key', 1), record('bad-base64', 2)]);
+    await output.quarantine([record('unknown-data-key', 3)]);
+    await output.write(rowsOf(3));
+    const run = await output.publish({ maxTimestamp: 1_000_002 });
+    const manifest = parseManifest(store.text(`${folder}/manifest.json`), 'manifest');
+    expect(run.quarantined).toBe(3);
+    expect(manifest.quarantinedByReason).toEqual({ 'bad-base64': 1, 'unknown-data-key': 2 });
+    expect(manifest.quarantineFiles.map((f) => [f.key.slice(folder.length), f.records])).toEqual([
+      ['/quarantine/quarantine-00001.jsonl', 2], ['/quarantine/quarantine-00002.jsonl', 1],
+    ]);
+    const lines = store.text(`${folder}/quarantine/quarantine-00001.jsonl`).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[1]).toMatchObject({ reason: 'bad-base64', detail: 'why 2', timestamp: 5002, rowKey: Buffer.from('row-2').toString('base64') });
+  });
+
+  it('fails the run when an upload fails, and abort() removes every object it wrote', async () => {
+    const { store, sink } = setup();
+    store.gate = async (key) => {
+      if (key.endsWith('part-00003.parquet')) throw new Error('injected upload failure');
+    };
+    const output = await sink.open(target);
+    const failure = await (async () => {
+      await output.write(rowsOf(40));
+      await output.publish({ maxTimestamp: null });
+    })().catch((e: unknown) => e as Error);
+    expect(failure).toBeInstanceOf(Error);
+    expect(String((failure as Error & { cause?: unknown }).cause ?? failure)).toMatch(/injected upload failure/);
+    await output.abort(failure);
+    expect(await store.list(`${folder}/`)).toEqual([]);
+    await expect(output.write(rowsOf(1))).rejects.toThrow(/aborted/);
+  });
+
+  it('abort() interrupts a write waiting on back-pressure and is safe to call twice', async () => {
+    const { store, sink } = setup({ maxPartsInFlight: 1 });
+    const hold = holdingGate();
+    store.gate = hold.gate;
+    const output = await sink.open(target);
+    const writing = output.write(rowsOf(30));
+    await ticks();
+    await Promise.all([output.abort(new Error('stop')), output.abort(new Error('stop again'))]);
+    await expect(writing).rejects.toThrow();
+    await output.abort(new Error('third'));
+    expect(store.objects.size).toBe(0);
+  });
+
+  it('refuses to publish when the encoded parts do not account for every row accepted', async () => {
+    const inline = createInlineEncoder({ compression: 'snappy' });
+    const short: PartEncoder = { encode: async (part) => ({ ...await inline.encode(part), rows: part.rows - 1 }), close: inline.close };
+    const { store, sink } = setup({}, short);
+    const output = await sink.open(target);
+    await output.write(rowsOf(5));
+    await expect(output.publish({ maxTimestamp: null })).rejects.toThrow(/row count/);
+    expect(store.objects.has(`${folder}/manifest.json`)).toBe(false);
+  });
+
+  it('ignores abort() after publish: a published run is never deleted', async () => {
+    const { store, sink } = setup();
+    const output = await sink.open(target);
+    await output.write(rowsOf(3));
+    await output.publish({ maxTimestamp: null });
+    await output.abort(new Error('late'));
+    expect(store.objects.has(`${folder}/manifest.json`)).toBe(true);
+  });
+});
+
+describe('RecordSink', () => {
+  it('reports a published folder from its manifest, and nothing for an unpublished one', async () => {
+    const { sink } = setup();
+    expect(await sink.published(folder)).toBeUndefined();
+    const output = await sink.open(target);
+    await output.write(rowsOf(11));
+    const run = await output.publish({ maxTimestamp: 1_000_010 });
+    expect(await sink.published(folder)).toEqual(run);
+  });
+
+  it('removes leftovers of an unpublished attempt when a run is opened again', async () => {
+    const { store, sink } = setup();
+    const first = await sink.open(target);
+    await first.write(rowsOf(30));
+    await first.quarantine([{ rowKey: Buffer.from('k'), timestamp: 1, value: Buffer.from('x'), reason: 'bad-base64', detail: 'd' }]);
+    // The first attempt crashed without abort: three parts but no manifest.
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await store.list(`${folder}/`)).length).toBe(3);
+    const second = await sink.open(target);
+    expect(await store.list(`${folder}/`)).toEqual([]);
+    await second.write(rowsOf(5));
+    const run = await second.publish({ maxTimestamp: null });
+    expect(run.files.map((f) => f.key)).toEqual([`${folder}/part-00001.parquet`]);
+  });
+
+  it('refuses to open a run folder that is already published', async () => {
+    const { sink } = setup();
+    const output = await sink.open(target);
+    await output.publish({ maxTimestamp: null });
+    await expect(sink.open(target)).rejects.toThrow(/already published/);
+  });
+
+  it('rejects settings that are not positive integers', () => {
+    expect(() => setup({ partMaxBytes: 0 })).toThrow(/partMaxBytes/);
+    expect(() => setup({ maxPartsInFlight: 1.5 })).toThrow(/maxPartsInFlight/);
+    expect(() => setup({ partMaxBytes: 1024 * 1024 * 1024 })).toThrow(/at most/);
+  });
+});
