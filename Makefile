@@ -20,7 +20,7 @@ export PATH := $(dir $(NODE)):$(PATH)
 SOURCES   := $(shell find src -name '*.ts' 2>/dev/null)
 HBASE_JAR := hbase-local/target/hbase-local.jar
 
-.PHONY: help node deps build hbase stack stack-down seed demo test unit lint cycles check bench clean
+.PHONY: help node deps moto build hbase stack stack-down seed demo test unit lint cycles check bench clean
 help:
 	@echo "make demo   set up everything and run the main job on the local stack"
 	@echo "make test   set up everything and run the whole suite"
@@ -39,6 +39,11 @@ node_modules/.installed: package.json package-lock.json | $(NODE)
 	npm ci --no-fund --no-audit
 	@touch $@
 
+# moto_server comes preinstalled on these machines; install it from PyPI where it does not.
+MOTO_VERSION ?= 5.2.1
+moto:
+	@command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]==$(MOTO_VERSION)'
+
 build: deps dist/.built
 dist/.built: $(SOURCES) tsconfig.json node_modules/.installed
 	npx tsc -p tsconfig.json
@@ -48,7 +53,7 @@ hbase: $(HBASE_JAR)
 $(HBASE_JAR): hbase-local/pom.xml $(shell find hbase-local/src -type f 2>/dev/null)
 	cd hbase-local && mvn -B -q -DskipTests package
 
-stack: build hbase
+stack: build hbase moto
 	./bin/ingest-replica local up
 
 stack-down: build
@@ -66,16 +71,16 @@ check: lint cycles
 seed: stack
 	./bin/ingest-replica local seed --collections 3 --records 2000
 
-demo: build hbase
+demo: build hbase moto
 	bash scripts/demo.sh
 
-test: build hbase check
+test: build hbase moto check
 	bash scripts/test.sh
 
 unit: build
 	npx vitest run test/unit
 
-bench: build hbase
+bench: build hbase moto
 	bash scripts/bench.sh
 
 clean:

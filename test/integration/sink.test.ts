@@ -10,7 +10,7 @@ import { parseManifest } from '../../src/sink/manifest.js';
 import { createS3ObjectStore, createS3RecordSink } from '../../src/sink/s3-adapter.js';
 import type { OutputRow, RunTarget } from '../../src/step/ports.js';
 
-const aws = { endpoint: 'http://127.0.0.1:4566', region: 'eu-west-2', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+const aws = { endpoint: process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566', region: 'eu-west-2', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
 const bucket = `sink-it-${randomBytes(4).toString('hex')}`;
 const s3 = new S3Client({ ...aws, forcePathStyle: true });
 const store = createS3ObjectStore({ s3, bucket });
