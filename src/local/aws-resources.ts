@@ -25,6 +25,8 @@ export interface LocalAwsOptions {
   /** `alias/name` or `name`. */
   readonly kmsAlias: string;
   readonly collections: readonly Pick<CollectionConfig, 'db' | 'table' | 'pii'>[];
+  /** `keep`: an existing collections secret is left as it is (for `local up`); default: it gets this value. */
+  readonly existingSecret?: 'replace' | 'keep';
   /** Any credentials do for moto. */
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
 }
@@ -56,7 +58,7 @@ export async function ensureLocalAwsResources(options: LocalAwsOptions): Promise
   try {
     const [table, secret, bucket, key] = await Promise.all([
       ensureStatusTable(dynamo, options.statusTable),
-      ensureSecret(secrets, options.collectionsSecretId, encodeLegacySecret(options.collections)),
+      ensureSecret(secrets, options.collectionsSecretId, encodeLegacySecret(options.collections), options.existingSecret ?? 'replace'),
       ensureBucket(s3, options.bucket, options.region),
       ensureKmsAlias(kms, options.kmsAlias),
     ]);
@@ -126,7 +128,7 @@ function checkStatusTable(tableName: string, table: TableDescription | undefined
   }
 }
 
-async function ensureSecret(client: SecretsManagerClient, secretId: string, value: string): Promise<{ arn: string; change: 'created' | 'updated' | 'unchanged' }> {
+async function ensureSecret(client: SecretsManagerClient, secretId: string, value: string, existing: 'replace' | 'keep'): Promise<{ arn: string; change: 'created' | 'updated' | 'unchanged' }> {
   let current: { ARN?: string; SecretString?: string } | undefined;
   try {
     current = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
@@ -141,7 +143,7 @@ async function ensureSecret(client: SecretsManagerClient, secretId: string, valu
       // Created meanwhile by someone else: fall through and put our value.
       if (toError(e).name !== 'ResourceExistsException') throw e;
     }
-  } else if (current.SecretString === value) {
+  } else if (current.SecretString === value || existing === 'keep') {
     return { arn: current.ARN ?? '', change: 'unchanged' };
   }
   const put = await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value }));

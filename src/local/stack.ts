@@ -7,6 +7,10 @@ import { httpOk, isAlive, startDetached, stopProcess, waitUntil } from './proces
 import { projectRoot, stackFiles } from './paths.js';
 import { readStackState, stackEnvText, writeStackState, type StackState } from './stack-state.js';
 import type { Logger } from '../shared/logger.js';
+import { collectionFromName } from '../collections/index.js';
+import { ensureLocalAwsResources } from './aws-resources.js';
+import { seededCollectionNames } from './seeder/collections.js';
+import { LOCAL_AWS_NAMES } from './local-aws-names.js';
 
 /**
  * The local stack: a real HBase with its REST server, moto for AWS, and the local DKS over mutual TLS.
@@ -92,6 +96,14 @@ export async function stackUp(options: StackOptions, logger: Logger): Promise<St
       logger.info({ part, pid, ms: Date.now() - started }, 'local stack part started');
     }));
   }
+  // The AWS resources the step expects exist as soon as the stack is up, so every default just works.
+  await ensureLocalAwsResources({
+    endpoint: state.awsEndpointUrl,
+    region: state.awsRegion,
+    ...LOCAL_AWS_NAMES,
+    collections: seededCollectionNames(3).map((name) => collectionFromName(name)),
+    existingSecret: 'keep',
+  });
   writeStackState(files.state, state);
   writeFileSync(files.env, stackEnvText(state));
   return stackStatus(options.home);

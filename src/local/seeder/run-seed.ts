@@ -10,13 +10,8 @@ import { DEFAULT_SEED_FROM, DEFAULT_SEED_UNTIL, seededCollectionNames } from './
 import { resetLocalCollection } from './reset.js';
 import { seedCollection, type SeedCollectionResult, type SeedPorts } from './seed.js';
 
-/** Names of the AWS resources the local stack uses; the step's defaults point at the same ones. */
-export const LOCAL_AWS_NAMES = {
-  statusTable: 'intraday-job-status',
-  collectionsSecretId: '/intraday/collections',
-  bucket: 'ingest-replica-output',
-  kmsAlias: 'alias/ingest-replica-output',
-} as const;
+export { LOCAL_AWS_NAMES } from '../local-aws-names.js';
+import { LOCAL_AWS_NAMES } from '../local-aws-names.js';
 
 export interface SeedOptions {
   readonly collections: number;
