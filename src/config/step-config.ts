@@ -8,6 +8,8 @@ import type { StackState } from '../local/stack-state.js';
 /** Everything the step runner (and the tools around it) needs, validated once and frozen. */
 export interface StepConfig {
   readonly hbaseRestUrl: string;
+  /** Who unwraps data keys: the Data Key Service (default) or KMS directly (KMS-wrapped deployments). */
+  readonly keyService: 'dks' | 'kms';
   readonly dksUrl: string;
   readonly dksClientCert: string;
   readonly dksClientKey: string;
@@ -26,6 +28,11 @@ export interface StepConfig {
 }
 
 export const STEP_SETTINGS = {
+  keyService: setting('keyService', 'INGEST_KEY_SERVICE', 'who unwraps data keys: dks (Data Key Service) or kms', (t) => {
+    const v = t.trim().toLowerCase();
+    if (v !== 'dks' && v !== 'kms') throw new Error('must be dks or kms');
+    return v;
+  }),
   hbaseRestUrl: setting('hbaseRestUrl', 'HBASE_REST_URL', 'HBase REST server on the replica, e.g. http://127.0.0.1:8080', parsers.url),
   dksUrl: setting('dksUrl', 'DKS_URL', 'Data Key Service base URL, https', parsers.httpsUrl),
   dksClientCert: setting('dksClientCert', 'DKS_CLIENT_CERT', 'PEM file of the client certificate for DKS', parsers.text),
@@ -60,6 +67,7 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
   const file = readConfigFile(sources.flags?.config ?? env.INGEST_REPLICA_CONFIG);
   const local = sources.local;
   const defaults: Partial<Record<keyof StepConfig, string>> = {
+    keyService: 'dks',
     hbaseRestUrl: local?.hbaseRestUrl ?? 'http://127.0.0.1:8080',
     dksUrl: local?.dksUrl ?? 'https://127.0.0.1:8443',
     dksClientCert: local?.dksClientCert ?? (sources.localHome && join(sources.localHome, 'certs', 'client.pem')),
@@ -97,7 +105,8 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
       throw invalid(s, source, raw, (error as Error).message);
     }
   }
-  for (const name of sources.requireDks === false ? [] : (['dksClientCert', 'dksClientKey', 'dksCaCert'] as const)) {
+  const needDks = sources.requireDks !== false && values.keyService === 'dks';
+  for (const name of needDks ? (['dksClientCert', 'dksClientKey', 'dksCaCert'] as const) : []) {
     const path = values[name];
     if (typeof path !== 'string') {
       const s = STEP_SETTINGS[name];

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { KMSClient } from '@aws-sdk/client-kms';
 
 /** Every AWS client is built here, once, from the validated endpoint and region, then injected. */
 export interface AwsTarget {
@@ -23,3 +24,4 @@ export const s3Client = (t: AwsTarget): S3Client => new S3Client({ ...common(t),
 export const dynamoDocumentClient = (t: AwsTarget): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(new DynamoDBClient(common(t)), { marshallOptions: { removeUndefinedValues: true } });
 export const secretsClient = (t: AwsTarget): SecretsManagerClient => new SecretsManagerClient(common(t));
+export const kmsClient = (t: AwsTarget): KMSClient => new KMSClient(common(t));

@@ -5,13 +5,14 @@ import type { StepConfig } from '../config/step-config.js';
 import { HBaseRestSource } from '../hbase/rest-adapter.js';
 import { DksKeyService } from '../keys/dks-adapter.js';
 import { CachingKeyService } from '../keys/key-cache.js';
+import { KmsKeyService } from '../keys/kms-adapter.js';
 import { createS3RecordSink } from '../sink/s3-adapter.js';
 import { DynamoStatusStore } from '../status/dynamo-status-adapter.js';
 import { ConfigError, toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { CollectionConfig } from '../shared/types.js';
 import type { StepPortsFactory } from '../step/run-step.js';
-import { dynamoDocumentClient, s3Client, secretsClient } from './aws-clients.js';
+import { dynamoDocumentClient, kmsClient, s3Client, secretsClient } from './aws-clients.js';
 
 /** The step's object graph: adapters built from the validated config, shared where they hold connections. */
 export interface StepGraph {
@@ -26,13 +27,15 @@ export function buildStepGraph(config: StepConfig, logger: Logger): StepGraph {
     return readFileSync(path);
   };
   const hbase = new HBaseRestSource({ url: config.hbaseRestUrl, logger });
-  const dks = new DksKeyService({
-    url: config.dksUrl,
-    caCert: pem(config.dksCaCert, 'DKS_CA_CERT'),
-    clientCert: pem(config.dksClientCert, 'DKS_CLIENT_CERT'),
-    clientKey: pem(config.dksClientKey, 'DKS_CLIENT_KEY'),
-    logger,
-  });
+  const keyService = config.keyService === 'kms'
+    ? new KmsKeyService({ client: kmsClient(config) })
+    : new DksKeyService({
+      url: config.dksUrl,
+      caCert: pem(config.dksCaCert, 'DKS_CA_CERT'),
+      clientCert: pem(config.dksClientCert, 'DKS_CLIENT_CERT'),
+      clientKey: pem(config.dksClientKey, 'DKS_CLIENT_KEY'),
+      logger,
+    });
   const s3 = s3Client(config);
   const sink = createS3RecordSink({ s3, bucket: config.outputBucket, ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}), logger });
   const status = new DynamoStatusStore({ tableName: config.statusTable, client: dynamoDocumentClient(config), logger });
@@ -40,7 +43,7 @@ export function buildStepGraph(config: StepConfig, logger: Logger): StepGraph {
   return {
     portsFor: () => {
       // One cache per collection so its counters are its own; data keys are not shared across collections.
-      const keys = new CachingKeyService(dks);
+      const keys = new CachingKeyService(keyService);
       return { hbase, keys, sink, status, keyStats: () => keys.stats() };
     },
     collections: async (requested) => {
@@ -56,7 +59,7 @@ export function buildStepGraph(config: StepConfig, logger: Logger): StepGraph {
       return selectCollections(configured, requested);
     },
     close: async () => {
-      await Promise.all([hbase.close(), dks.close()]);
+      await Promise.all([hbase.close(), 'close' in keyService ? keyService.close() : undefined]);
       s3.destroy();
     },
   };
