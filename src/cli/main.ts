@@ -9,7 +9,7 @@ import { registerStatusCommands } from './status-commands.js';
 export function buildProgram(): Command {
   const program = new Command('ingest-replica')
     .description('Incremental, encrypted HBase → Parquet pipeline on an EMR read replica.')
-    .showHelpAfterError()
+    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStepCommands(program);
   registerStatusCommands(program);
