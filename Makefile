@@ -20,7 +20,7 @@ export PATH := $(dir $(NODE)):$(PATH)
 SOURCES   := $(shell find src -name '*.ts' 2>/dev/null)
 HBASE_JAR := hbase-local/target/hbase-local.jar
 
-.PHONY: help node deps moto build hbase stack stack-down seed demo test unit lint cycles check bench clean
+.PHONY: help node deps moto build hbase stack stack-down seed demo test unit lint cycles check bench bundle clean
 help:
 	@echo "make demo   set up everything and run the main job on the local stack"
 	@echo "make test   set up everything and run the whole suite"
@@ -39,10 +39,12 @@ node_modules/.installed: package.json package-lock.json | $(NODE)
 	npm ci --no-fund --no-audit
 	@touch $@
 
-# moto_server comes preinstalled on these machines; install it from PyPI where it does not.
+# moto_server comes preinstalled on these machines; install it from PyPI where it does not. The same for the AWS
+# CLI, which test/integration/bundle.test.ts runs the bootstrap action with (resolved together with moto's boto3).
 MOTO_VERSION ?= 5.2.1
 moto:
 	@command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]==$(MOTO_VERSION)'
+	@command -v aws >/dev/null 2>&1 || python3 -m pip install --quiet awscli 'moto[server]==$(MOTO_VERSION)'
 
 build: deps dist/.built
 dist/.built: $(SOURCES) tsconfig.json node_modules/.installed
@@ -82,6 +84,10 @@ unit: build
 
 bench: build hbase moto
 	bash scripts/bench.sh
+
+# The EMR artifact: build/ingest-replica-<version>.tar.gz (+ .sha256); BUNDLE_FLAGS=--no-runtimes skips Node.
+bundle: deps
+	bash scripts/bundle.sh $(BUNDLE_FLAGS)
 
 clean:
 	rm -rf dist hbase-local/target

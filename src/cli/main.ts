@@ -4,6 +4,11 @@ import { registerLocalCommands } from './local-commands.js';
 import { registerStepCommands } from './step-commands.js';
 import { registerOutputCommands } from './output-commands.js';
 import { registerStatusCommands } from './status-commands.js';
+import { registerScheduleCommands } from './schedule-commands.js';
+import { registerPurgeCommands } from './purge-commands.js';
+import { registerTriggerCommands } from './trigger-commands.js';
+import { registerClusterCommands } from './cluster-commands.js';
+import { registerAckCommands } from './ack-commands.js';
 
 /** The `ingest-replica` CLI: thin entry points over the orchestrator, the step runner and the local stack. */
 export function buildProgram(): Command {
@@ -11,9 +16,14 @@ export function buildProgram(): Command {
     .description('Incremental, encrypted HBase → Parquet pipeline on an EMR read replica.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerTriggerCommands(program);
   registerStepCommands(program);
   registerStatusCommands(program);
   registerOutputCommands(program);
+  registerScheduleCommands(program);
+  registerPurgeCommands(program);
+  registerClusterCommands(program);
+  registerAckCommands(program);
   registerLocalCommands(program);
   return program;
 }

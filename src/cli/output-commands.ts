@@ -45,13 +45,15 @@ export function registerOutputCommands(program: Command): void {
     runCommand(async () => {
       const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
       if (!match) throw new ConfigError(`${JSON.stringify(url)} is not an s3://bucket/key URL`);
+      const limit = Number(flags.limit ?? 5);
+      if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`invalid --limit ${JSON.stringify(flags.limit)}: must be a whole number of at least 1, e.g. --limit 20`);
       const config = stepConfigFrom(flags, false);
       const s3 = s3Client(config);
       try {
         const store = createS3ObjectStore({ s3, bucket: match[1] as string });
         const bytes = await store.get(match[2] as string);
         if (bytes === undefined) throw new ConfigError(`${url} does not exist`);
-        const rows = await readParquetRows(bytes, Number(flags.limit ?? 5));
+        const rows = await readParquetRows(bytes, limit);
         for (const row of rows) console.log(JSON.stringify(row));
       } finally {
         s3.destroy();

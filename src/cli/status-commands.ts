@@ -3,6 +3,7 @@ import { SecretsManagerCollections } from '../collections/secrets-adapter.js';
 import { collectionFromName } from '../collections/index.js';
 import { DynamoStatusStore } from '../status/dynamo-status-adapter.js';
 import type { StoredStatusRow } from '../status/status-item.js';
+import { ConfigError } from '../shared/errors.js';
 import { BLOCKING_STATUSES } from '../shared/types.js';
 import { dynamoDocumentClient, secretsClient } from '../wiring/aws-clients.js';
 import { runCommand } from './command.js';
@@ -25,20 +26,27 @@ export function registerStatusCommands(program: Command): void {
         ? (flags.collection as string[]).map((n) => collectionFromName(n).name)
         : (await new SecretsManagerCollections({ client: secretsClient(config), secretId: config.collectionsSecret }).collections()).map((c) => c.name);
       const runs = Number(flags.runs ?? 3);
-      const result: { collection: string; runs: StoredStatusRow[] }[] = [];
-      for (const name of names) result.push({ collection: name, runs: await store.latestRuns(name, runs) });
+      if (!Number.isInteger(runs) || runs < 1) throw new ConfigError(`invalid --runs ${JSON.stringify(flags.runs)}: must be a whole number of at least 1, e.g. --runs 5`);
+      // Blocking rows are listed even when older than the latest runs: an old failure is what an operator must see.
+      const result: { collection: string; runs: StoredStatusRow[]; blocking: StoredStatusRow[] }[] = [];
+      for (const name of names) {
+        const [latest, blocking] = await Promise.all([store.latestRuns(name, runs), store.blockingRows(name)]);
+        result.push({ collection: name, runs: latest, blocking });
+      }
       if (flags.json === true) {
         console.log(JSON.stringify(result, null, 2));
         return;
       }
       const now = Date.now();
-      for (const { collection, runs: rows } of result) {
+      for (const { collection, runs: latest, blocking } of result) {
         console.log(collection);
-        if (rows.length === 0) console.log('  (no runs)');
-        for (const r of rows) {
-          const blocking = BLOCKING_STATUSES.has(r.status) ? '  BLOCKING' : '';
+        if (latest.length === 0) console.log('  (no runs)');
+        const shown = new Set(latest.map((r) => r.correlationId));
+        const older = blocking.filter((r) => !shown.has(r.correlationId));
+        for (const r of [...latest, ...older]) {
+          const flag = BLOCKING_STATUSES.has(r.status) ? '  BLOCKING' : '';
           const window = `[${fmt(r.processedDataStart)} .. ${fmt(r.processedDataEnd)}]`;
-          console.log(`  ${r.correlationId.padEnd(28)} ${r.status.padEnd(16)} ${window}  ${r.emrClusterId ?? '-'}  ${age(now - r.triggeredTime)} ago${blocking}`);
+          console.log(`  ${r.correlationId.padEnd(28)} ${r.status.padEnd(16)} ${window}  ${r.emrClusterId ?? '-'}  ${age(now - r.triggeredTime)} ago${flag}`);
         }
       }
     }),

@@ -25,6 +25,8 @@ export interface StepConfig {
   readonly scanConcurrency: number;
   readonly visibilityLagMs: number;
   readonly maxQuarantined: number;
+  /** DKS requests in flight at once (= connections to DKS), across every collection of the process. */
+  readonly dksConcurrency: number;
 }
 
 export const STEP_SETTINGS = {
@@ -49,6 +51,7 @@ export const STEP_SETTINGS = {
   scanConcurrency: setting('scanConcurrency', 'INGEST_SCAN_CONCURRENCY', 'region scans at once per collection', parsers.positiveInt),
   visibilityLagMs: setting('visibilityLag', 'INGEST_VISIBILITY_LAG', 'how far behind the end time the window stops (replica visibility), e.g. 1h15m', parsers.duration),
   maxQuarantined: setting('maxQuarantined', 'INGEST_MAX_QUARANTINED', 'quarantined records per collection before it fails', parsers.nonNegativeInt),
+  dksConcurrency: setting('dksConcurrency', 'INGEST_DKS_CONCURRENCY', 'DKS requests in flight at once, for the whole step (bounds the load on DKS)', parsers.positiveInt),
 } satisfies Record<keyof StepConfig, Setting<unknown>>;
 
 export interface ConfigSources {
@@ -84,6 +87,7 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
     scanConcurrency: '2',
     visibilityLagMs: String(DEFAULT_VISIBILITY_LAG_MS),
     maxQuarantined: '1000',
+    dksConcurrency: '8',
   };
   const values: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(STEP_SETTINGS) as [keyof StepConfig, Setting<unknown>][]) {
@@ -116,7 +120,8 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
   return Object.freeze(values as unknown as StepConfig);
 }
 
-function readConfigFile(path: string | undefined): Record<string, unknown> {
+/** The JSON config file of settings (`--config` / INGEST_REPLICA_CONFIG), shared by every config module. */
+export function readConfigFile(path: string | undefined): Record<string, unknown> {
   if (path === undefined) return {};
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist. Fix: pass --config with an existing JSON file or unset INGEST_REPLICA_CONFIG.`);
   try {

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTriggerHandler } from '../../src/handlers/trigger.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { stopClusters } from '../../src/orchestrator/admin/index.js';
+import { DynamoStatusStore } from '../../src/status/dynamo-status-adapter.js';
+import { dynamoDocumentClient } from '../../src/wiring/aws-clients.js';
+import { localStack, uniqueCollection } from '../support/local-stack.js';
+import { orchestratorFixture, type OrchestratorFixture } from '../support/orchestrator.js';
+
+describe('the trigger Lambda handler (configuration from the environment only)', () => {
+  let fx: OrchestratorFixture;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    fx = await orchestratorFixture('handler');
+    const stack = localStack();
+    env = {
+      AWS_ENDPOINT_URL: stack.awsEndpointUrl,
+      AWS_REGION: stack.awsRegion,
+      INGEST_STATUS_TABLE: fx.statusTable,
+      INGEST_CLUSTER_NAME_PREFIX: fx.clusterPrefix,
+      INGEST_ALERTS_TOPIC_ARN: fx.topicArn,
+      INGEST_EMR_LOG_URI: 's3://logs-bucket/emr',
+      INGEST_ARTIFACTS_URI: 's3://artifacts-bucket/releases',
+      INGEST_ARTIFACT_VERSION: '1.2.3',
+      INGEST_HBASE_ROOT_DIR: 's3://ingest-hbase/hbase',
+      INGEST_EMR_SECURITY_CONFIGURATION: 'ingest-replica',
+      INGEST_EMR_SUBNET_ID: 'subnet-0abc',
+    };
+  });
+  afterAll(async () => fx?.cleanup());
+
+  it('returns refusals and deferrals as outcomes, launches when forced, and ends its wait before Lambda would stop it', async () => {
+    const handle = createTriggerHandler(env, silentLogger);
+    const collection = uniqueCollection('lambda');
+
+    const refused = await handle({ at: '2026-01-04T03:00:00Z', collections: [collection] });
+    expect(refused).toMatchObject({ outcome: 'refused' });
+    expect((refused as { message: string }).message).toMatch(/maintenance window/);
+
+    const launched = await handle({ force: true, collections: [collection] });
+    expect(launched).toMatchObject({ outcome: 'launched', collections: [collection] });
+    if (launched.outcome !== 'launched') return;
+    const store = new DynamoStatusStore({ tableName: fx.statusTable, client: dynamoDocumentClient(fx.config().step) });
+    expect(await store.get(launched.correlationId, collection)).toMatchObject({ status: 'EMR_LAUNCHED', emrClusterId: launched.clusterId });
+    expect((await fx.clusters()).map((c) => c.id)).toEqual([launched.clusterId]);
+
+    // 15 minutes of wait asked for, 61.5 s of Lambda time left: the wait is cut to 1.5 s, then it defers.
+    const started = Date.now();
+    const deferred = await handle({ force: true, collections: [collection], wait: '15m' }, { getRemainingTimeInMillis: () => 61_500 });
+    expect(deferred).toMatchObject({ outcome: 'deferred' });
+    expect(Date.now() - started).toBeLessThan(15_000);
+
+    const graph = fx.graph();
+    try {
+      await stopClusters(graph.admin, { all: true });
+    } finally {
+      graph.close();
+    }
+  });
+});

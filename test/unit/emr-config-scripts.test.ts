@@ -1,0 +1,130 @@
+import { execFile, type ExecFileException } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const exec = promisify(execFile);
+const repo = join(import.meta.dirname, '../..');
+const read = (path: string): string => readFileSync(join(repo, path), 'utf8');
+const LOG_GROUP = '/app/ingest-replica-incremental';
+const RETENTION_DAYS = [-1, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+const scripts = [
+  'scripts/bundle.sh',
+  'steps/run-step.sh',
+  ...readdirSync(join(repo, 'emr-config/bootstrap')).filter((f) => f.endsWith('.sh')).map((f) => `emr-config/bootstrap/${f}`),
+];
+
+describe('bootstrap, step and bundle scripts', () => {
+  it.each(scripts)('%s parses (bash -n) and stops at the first error (set -euo pipefail)', async (script) => {
+    await expect(exec('bash', ['-n', join(repo, script)])).resolves.toBeDefined();
+    expect(read(script)).toMatch(/^#!\/usr\/bin\/env bash\n[\s\S]*^set -euo pipefail$/m);
+  });
+
+  it('includes the three bootstrap scripts the cluster templates reference', () => {
+    expect(scripts).toEqual(expect.arrayContaining([
+      'emr-config/bootstrap/install-ingest-replica.sh', 'emr-config/bootstrap/install-cloudwatch-agent.sh', 'emr-config/bootstrap/ensure-hbase-rest.sh',
+    ]));
+  });
+});
+
+describe('steps/run-step.sh', () => {
+  const work = mkdtempSync(join(tmpdir(), 'ir-run-step-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('runs the CLI bundle the bundle script produces, from the install layout', () => {
+    expect(read('steps/run-step.sh')).toMatch(/cli="\$home\/dist\/ingest-replica\.js"/);
+    expect(read('steps/run-step.sh')).toMatch(/exec "\$node" --enable-source-maps "\$cli" run "\$@"/);
+    expect(read('scripts/bundle.sh')).toMatch(/ingest-replica=src\/cli\/main\.ts/);
+    // The encoder thread is loaded from beside the bundle under this name (src/sink/encoder-pool.ts).
+    expect(read('scripts/bundle.sh')).toMatch(/parquet-encoder-adapter=src\/sink\/parquet-encoder-adapter\.ts/);
+    expect(read('src/sink/encoder-pool.ts')).toMatch(/new URL\(`\.\/parquet-encoder-adapter\$\{/);
+  });
+
+  it('exits 2 with a JSON log line naming the bootstrap action when nothing is installed, in a log file named after the correlation id', async () => {
+    const logDir = join(work, 'log');
+    const error = await exec('bash', [join(repo, 'steps/run-step.sh'), '--correlation-id', 'a/b c', '--collections', 'x:y'], {
+      env: { PATH: process.env.PATH, INGEST_REPLICA_INSTALL: join(work, 'empty'), INGEST_REPLICA_LOG_DIR: logDir },
+    }).then(() => undefined, (e: unknown) => e as ExecFileException & { stderr: string });
+    expect(error?.code).toBe(2);
+    const line = JSON.parse(error!.stderr.trim().split('\n').at(-1)!) as { level: number; msg: string };
+    expect(line.level).toBe(50);
+    expect(line.msg).toMatch(/install-ingest-replica bootstrap action/);
+    // '/' and ' ' cannot be in a file name the agent's glob matches safely: replaced.
+    expect(readFileSync(join(logDir, 'step-a_b_c.log'), 'utf8')).toContain(line.msg);
+  });
+});
+
+describe('emr-config/bootstrap/ensure-hbase-rest.sh', () => {
+  it('fails at once, naming what is missing, when no server answers and HBase is not installed', async () => {
+    const error = await exec('bash', [join(repo, 'emr-config/bootstrap/ensure-hbase-rest.sh'), '--port', '9', '--timeout', '30'], {
+      env: { PATH: process.env.PATH, HBASE_HOME: '/nonexistent/hbase' },
+    }).then(() => undefined, (e: unknown) => e as ExecFileException & { stdout: string });
+    expect(error?.code).toBe(1);
+    expect(error?.stdout).toMatch(/ERROR HBase is not installed here \(\/nonexistent\/hbase\/bin\/hbase-daemon\.sh/);
+  });
+});
+
+describe('steps/step-definition.json', () => {
+  const step = JSON.parse(read('steps/step-definition.json')) as {
+    ActionOnFailure: string; HadoopJarStep: { Jar: string; Args: string[] };
+  };
+
+  it('runs the wrapper through command-runner.jar and terminates the cluster on failure', () => {
+    expect(step.ActionOnFailure).toBe('TERMINATE_CLUSTER');
+    expect(step.HadoopJarStep.Jar).toBe('command-runner.jar');
+    expect(step.HadoopJarStep.Args[0]).toBe('/opt/ingest-replica/steps/run-step.sh');
+  });
+
+  it('passes every option `run` requires', () => {
+    for (const flag of ['--correlation-id', '--triggered-time', '--end-time', '--collections']) {
+      const at = step.HadoopJarStep.Args.indexOf(flag);
+      expect(at, flag).toBeGreaterThan(0);
+      expect(step.HadoopJarStep.Args[at + 1], flag).toMatch(/^\$\{\w+\}$/);
+    }
+  });
+});
+
+describe('emr-config/cloudwatch/agent-config.json', () => {
+  interface Entry { file_path: string; log_group_name: string; log_stream_name: string; retention_in_days: number; publish_multi_logs?: boolean }
+  const config = JSON.parse(read('emr-config/cloudwatch/agent-config.json')) as { logs: { logs_collected: { files: { collect_list: Entry[] } } } };
+  const entries = config.logs.logs_collected.files.collect_list;
+  const streamOf = (path: string): string | undefined => entries.find((e) => e.file_path === path)?.log_stream_name;
+
+  it('ships every file to the log group /app/ingest-replica-incremental with a retention CloudWatch accepts', () => {
+    expect(entries.length).toBeGreaterThan(0);
+    for (const entry of entries) {
+      expect(entry.log_group_name).toBe(LOG_GROUP);
+      expect(RETENTION_DAYS).toContain(entry.retention_in_days);
+    }
+  });
+
+  it('puts the step\'s logs in the {instance_id}/step stream family and the bootstrap logs in {instance_id}/bootstrap', () => {
+    expect(streamOf('/var/log/ingest-replica/step-*.log')).toBe('{instance_id}/step');
+    expect(streamOf('/mnt/var/log/hadoop/steps/*/stdout')).toBe('{instance_id}/step');
+    expect(streamOf('/mnt/var/log/hadoop/steps/*/stderr')).toBe('{instance_id}/step');
+    expect(streamOf('/var/log/ingest-replica/bootstrap*.log')).toBe('{instance_id}/bootstrap');
+    expect(streamOf('/emr/instance-controller/log/bootstrap-actions/*/stderr')).toBe('{instance_id}/bootstrap');
+    expect(new Set(entries.map((e) => e.log_stream_name))).toEqual(new Set(['{instance_id}/step', '{instance_id}/bootstrap']));
+  });
+
+  it('follows every file a glob matches, not only the newest (the agent\'s default)', () => {
+    for (const entry of entries.filter((e) => e.file_path.includes('*'))) expect(entry.publish_multi_logs, entry.file_path).toBe(true);
+  });
+
+  it('matches the file run-step.sh writes its log to', () => {
+    expect(read('steps/run-step.sh')).toContain('"$log_dir/step-$safe_id.log"');
+    expect(read('steps/run-step.sh')).toMatch(/log_dir="\$\{INGEST_REPLICA_LOG_DIR:-\/var\/log\/ingest-replica\}"/);
+  });
+});
+
+describe('emr-config/s3/output-bucket-lifecycle.json', () => {
+  it('aborts incomplete multipart uploads after one day, bucket-wide', () => {
+    const lifecycle = JSON.parse(read('emr-config/s3/output-bucket-lifecycle.json')) as { Rules: Record<string, unknown>[] };
+    expect(lifecycle.Rules).toEqual([expect.objectContaining({
+      Status: 'Enabled', Filter: { Prefix: '' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    })]);
+  });
+});
