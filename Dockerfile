@@ -44,6 +44,8 @@ CMD ["dist/src/handlers/trigger.handler"]
 # ─── cli: the command line (default target) ──────────────────────────────────────────────────────────
 FROM ${NODE_IMAGE} AS cli
 ENV NODE_ENV=production
+# Large buffers go back to the OS when freed (bounded memory; steps/run-step.sh, BENCHMARKS.md).
+ENV MALLOC_MMAP_THRESHOLD_=1048576
 WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
@@ -52,5 +54,5 @@ COPY emr-config ./emr-config
 COPY steps ./steps
 # The image's files stay root-owned and read-only to the process; `node` (uid 1000) comes with the base image.
 USER node
-ENTRYPOINT ["node", "--enable-source-maps", "/app/dist/src/cli/main.js"]
+ENTRYPOINT ["node", "--enable-source-maps", "--max-semi-space-size=8", "/app/dist/src/cli/main.js"]
 CMD ["--help"]

@@ -28,6 +28,12 @@ export function buildProgram(): Command {
   return program;
 }
 
+// A reader that stops early (`ingest-replica output list | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (error) {

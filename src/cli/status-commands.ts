@@ -20,13 +20,13 @@ export function registerStatusCommands(program: Command): void {
       .option('--json', 'print JSON'),
   ).action((flags: Record<string, unknown>) =>
     runCommand(async () => {
+      const runs = Number(flags.runs ?? 3);
+      if (!Number.isInteger(runs) || runs < 1) throw new ConfigError(`invalid --runs ${JSON.stringify(flags.runs)}: must be a whole number of at least 1, e.g. --runs 5`);
       const config = stepConfigFrom(flags, false);
       const store = new DynamoStatusStore({ tableName: config.statusTable, client: dynamoDocumentClient(config) });
       const names = Array.isArray(flags.collection)
         ? (flags.collection as string[]).map((n) => collectionFromName(n).name)
         : (await new SecretsManagerCollections({ client: secretsClient(config), secretId: config.collectionsSecret }).collections()).map((c) => c.name);
-      const runs = Number(flags.runs ?? 3);
-      if (!Number.isInteger(runs) || runs < 1) throw new ConfigError(`invalid --runs ${JSON.stringify(flags.runs)}: must be a whole number of at least 1, e.g. --runs 5`);
       // Blocking rows are listed even when older than the latest runs: an old failure is what an operator must see.
       const result: { collection: string; runs: StoredStatusRow[]; blocking: StoredStatusRow[] }[] = [];
       for (const name of names) {

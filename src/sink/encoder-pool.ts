@@ -60,7 +60,12 @@ class EncoderThread {
 
   private ensureWorker(): Worker {
     if (this.worker !== undefined) return this.worker;
-    const worker = new Worker(WORKER_URL, { workerData: { role: ENCODER_WORKER_ROLE } });
+    // The thread's JavaScript allocates little (its data lives in ArrayBuffers and wasm memory): a small young
+    // generation keeps V8 from growing it to its large-machine default (~20 MiB less RSS, BENCHMARKS.md).
+    const worker = new Worker(WORKER_URL, {
+      workerData: { role: ENCODER_WORKER_ROLE },
+      resourceLimits: { maxYoungGenerationSizeMb: 16 },
+    });
     worker.on('message', (response: EncodeResponse) => this.settle(response));
     worker.on('error', (e) => this.failAll(worker, toError(e)));
     worker.on('exit', (code) => this.failAll(worker, new Error(`parquet encoder thread exited with code ${code}`)));

@@ -82,6 +82,18 @@ class Utf8ColumnBuilder {
     return written;
   }
 
+  /** Appends one value given as its UTF-8 bytes (a copy, no encoding); returns its byte length. */
+  appendBytes(value: Uint8Array): number {
+    const needed = this.used + value.length;
+    if (needed > this.buffer.byteLength) this.grow(needed);
+    this.view.set(value, this.used);
+    this.used += value.length;
+    this.count += 1;
+    if (this.count >= this.offsets.length) this.offsets = grow(this.offsets, this.offsets.length * 2);
+    this.offsets[this.count] = this.used;
+    return value.length;
+  }
+
   build(): Utf8Column {
     return { offsets: this.offsets, data: new Uint8Array(this.buffer, 0, this.used) };
   }
@@ -142,7 +154,8 @@ export class PartBuffer {
     const b = this.builders;
     this.size += 8
       + b.id.append(row.id)
-      + b.record.append(row.record)
+      // The decoder hands over the plaintext's own UTF-8 bytes: copying them beats encoding the text again.
+      + (row.recordUtf8 === undefined ? b.record.append(row.record) : b.record.appendBytes(row.recordUtf8))
       + b.db.append(row.db)
       + b.collection.append(row.collection)
       + b.row_key.append(row.rowKey)

@@ -143,7 +143,7 @@ export class S3RunOutput implements RunOutput {
     await this.deps.store.put(key, encoded.bytes, { contentType: PARQUET, tags: this.tags, signal: this.controller.signal });
     this.files.push({ key, rows, bytes: encoded.bytes.byteLength, sha256: encoded.sha256 });
     this.log.debug({ key, rows, bytes: encoded.bytes.byteLength, encodeMs: Math.round(encoded.encodeMs) }, 'part uploaded');
-    crashPoint('after-first-part');
+    crashPoint('after-part-upload');
   }
 
   private async flushQuarantine(): Promise<void> {
@@ -178,6 +178,7 @@ export class S3RunOutput implements RunOutput {
       const manifestKey = manifestKeyOf(this.deps.target.folder);
       this.attempted.add(manifestKey);
       await this.putSmall(manifestKey, Buffer.from(JSON.stringify(manifest, null, 2), 'utf8'), 'application/json');
+      crashPoint('after-manifest-put');
       const successKey = `${this.deps.target.folder}/${SUCCESS_NAME}`;
       this.attempted.add(successKey);
       await this.putSmall(successKey, new Uint8Array(0), 'application/octet-stream');

@@ -1,10 +1,11 @@
 import pLimit from 'p-limit';
+import { crashPoint } from '../shared/crash-points.js';
 import { toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { CollectionConfig, Window } from '../shared/types.js';
 import { decodeBatch } from './record-decoder.js';
 import { QuarantineLimitError } from './errors.js';
-import type { HBaseSource, KeyService, PublishedRun, RecordSink, RunTarget } from './ports.js';
+import type { Cell, HBaseSource, KeyService, PublishedRun, RecordSink, RunTarget } from './ports.js';
 
 /**
  * Reads one collection's window from HBase and writes it out: region ranges scanned in parallel (bounded),
@@ -66,7 +67,7 @@ export async function runCollection(ports: CollectionRunPorts, options: Collecti
     const limit = pLimit(options.scanConcurrency);
     const scans = await Promise.allSettled(ranges.map((range, region) => limit(async () => {
       const rangeLogger = logger.child({ region });
-      for await (const cells of ports.hbase.scan({ table: collection.name, range, window, signal })) {
+      for await (const cells of slices(ports.hbase.scan({ table: collection.name, range, window, signal }), DECODE_SLICE)) {
         const batch = await decodeBatch(cells, {
           db: collection.db,
           collection: collection.table,
@@ -74,22 +75,28 @@ export async function runCollection(ports: CollectionRunPorts, options: Collecti
           keys: ports.keys,
           signal,
         });
-        bytesIn += batch.bytesIn;
-        keyLookups += batch.keyLookups;
-        if (batch.maxTimestamp > maxTimestamp) maxTimestamp = batch.maxTimestamp;
-        if (batch.quarantined.length > 0) {
-          quarantined += batch.quarantined.length;
-          if (quarantined > options.maxQuarantined) {
-            throw new QuarantineLimitError(`more than ${options.maxQuarantined} records quarantined`, {
-              context: { collection: collection.name, correlationId: options.correlationId },
-            });
+        try {
+          bytesIn += batch.bytesIn;
+          keyLookups += batch.keyLookups;
+          if (batch.maxTimestamp > maxTimestamp) maxTimestamp = batch.maxTimestamp;
+          if (batch.quarantined.length > 0) {
+            quarantined += batch.quarantined.length;
+            if (quarantined > options.maxQuarantined) {
+              throw new QuarantineLimitError(`more than ${options.maxQuarantined} records quarantined`, {
+                context: { collection: collection.name, correlationId: options.correlationId },
+              });
+            }
+            rangeLogger.warn({ count: batch.quarantined.length, reasons: [...new Set(batch.quarantined.map((q) => q.reason))] }, 'records quarantined');
+            await output.quarantine(batch.quarantined);
           }
-          rangeLogger.warn({ count: batch.quarantined.length, reasons: [...new Set(batch.quarantined.map((q) => q.reason))] }, 'records quarantined');
-          await output.quarantine(batch.quarantined);
+          if (batch.rows.length > 0) await output.write(batch.rows);
+          records += batch.rows.length;
+          options.onProgress?.(records);
+        } finally {
+          // The rows' plaintext bytes were copied into the part (or the run failed): zero them now.
+          batch.release();
         }
-        if (batch.rows.length > 0) await output.write(batch.rows);
-        records += batch.rows.length;
-        options.onProgress?.(records);
+        crashPoint('after-scan-batch');
       }
     }).catch((error: unknown) => {
       // One range failing stops the others: their results would not be published anyway.
@@ -110,5 +117,18 @@ export async function runCollection(ports: CollectionRunPorts, options: Collecti
     const error = toError(caught);
     await output.abort(error).catch((abortError: unknown) => logger.error({ err: toError(abortError) }, 'abort of the run output failed'));
     throw error;
+  }
+}
+
+/**
+ * Cells decoded and written at a time. A scanner response holds thousands of cells; a slice at a time keeps
+ * few decrypted rows alive at once (bounded memory, and garbage that dies young, which is cheap to collect).
+ */
+const DECODE_SLICE = 128;
+
+async function* slices(responses: AsyncIterable<Cell[]>, size: number): AsyncGenerator<Cell[]> {
+  for await (const cells of responses) {
+    if (cells.length <= size) yield cells;
+    else for (let start = 0; start < cells.length; start += size) yield cells.slice(start, start + size);
   }
 }

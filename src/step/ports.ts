@@ -69,6 +69,11 @@ export interface OutputRow {
   readonly id: string;
   readonly timestamp: number;
   readonly record: string;
+  /**
+   * `record`'s UTF-8 bytes when the producer has them (the decrypted plaintext): a sink may copy these
+   * instead of encoding the string again. Valid only until the `write()` that received the row resolves.
+   */
+  readonly recordUtf8?: Uint8Array;
   readonly db: string;
   readonly collection: string;
   readonly rowKey: string;
@@ -125,6 +130,11 @@ export interface RecordSink {
   open(target: RunTarget): Promise<RunOutput>;
   /** Whether a run folder already holds a manifest (a rerun of a published run). */
   published(folder: string): Promise<PublishedRun | undefined>;
+  /**
+   * Writes the `_SUCCESS` marker of a published run folder when it is missing (a crash between the manifest
+   * and the marker), so that a rerun leaves the folder as a clean run does.
+   */
+  ensureSuccessMarker(target: RunTarget): Promise<void>;
 }
 
 // ─── Status ───────────────────────────────────────────────────────────────────────────────────────────

@@ -1,9 +1,9 @@
-import { createDecipheriv } from 'node:crypto';
-import { aesCtrAlgorithm } from '../contracts/aes-ctr.js';
 import { parseEnvelope, RecordError, type ParsedEnvelope } from '../contracts/envelope.js';
-import { decodeRowKey, idJsonOf, printableRowKey } from '../contracts/row-key.js';
+import { decodeRowKey, idJsonOf } from '../contracts/row-key.js';
 import { toError } from '../shared/errors.js';
 import { KeyRejectedError } from '../keys/errors.js';
+import { decryptCtr } from './ctr-batch.js';
+import { isJsonText } from './json-check.js';
 import type { Cell, KeyService, OutputRow, QuarantinedRecord } from './ports.js';
 
 /**
@@ -27,79 +27,127 @@ export interface DecodedBatch {
   readonly keyLookups: number;
   /** Largest cell timestamp in the batch, quarantined records included (they are reported, not lost), or -1. */
   readonly maxTimestamp: number;
+  /** Zeroes the plaintext bytes behind `rows[].recordUtf8`: call once the rows are written (or dropped). */
+  release(): void;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** A record that passed every check that needs no decryption. */
+interface Ready {
+  readonly envelope: ParsedEnvelope;
+  readonly key: Buffer;
+  readonly idJson: string;
+  readonly rowKey: string;
+}
+
 export async function decodeBatch(cells: readonly Cell[], context: DecodeContext): Promise<DecodedBatch> {
-  const rows: OutputRow[] = [];
-  const quarantined: QuarantinedRecord[] = [];
   let bytesIn = 0;
   let maxTimestamp = -1;
-  const parsed: (ParsedEnvelope | RecordError)[] = cells.map((cell) => {
+  const parsed: (ParsedEnvelope | RecordError)[] = new Array(cells.length);
+  for (let i = 0; i < cells.length; i += 1) {
+    const cell = cells[i] as Cell;
     bytesIn += cell.value.length;
     if (cell.timestamp > maxTimestamp) maxTimestamp = cell.timestamp;
     try {
-      return parseEnvelope(cell.value);
-    } catch (error) {
-      if (error instanceof RecordError) return error;
-      throw error;
-    }
-  });
-  const keys = await unwrapDistinct(parsed, context);
-  const keyLookups = parsed.filter((e) => !(e instanceof RecordError)).length;
-  for (let i = 0; i < cells.length; i += 1) {
-    const cell = cells[i] as Cell;
-    const envelope = parsed[i] as ParsedEnvelope | RecordError;
-    try {
-      if (envelope instanceof RecordError) throw envelope;
-      const row = decodeOne(cell, envelope, keys.get(keyOf(envelope)), context);
-      rows.push(row);
+      parsed[i] = parseEnvelope(cell.value);
     } catch (error) {
       if (!(error instanceof RecordError)) throw error;
-      quarantined.push({ rowKey: cell.rowKey, timestamp: cell.timestamp, value: cell.value, reason: error.reason, detail: error.detail });
+      parsed[i] = error;
     }
   }
-  return { rows, quarantined, bytesIn, keyLookups, maxTimestamp };
+  const keys = await unwrapDistinct(parsed, context);
+  let keyLookups = 0;
+  // Checks that need no plaintext first, per record, in the order the reasons have always been given;
+  // then decryption of every record that passed; then UTF-8 and JSON.
+  const ready: (Ready | RecordError)[] = new Array(cells.length);
+  const byKey = new Map<Buffer, number[]>();
+  for (let i = 0; i < cells.length; i += 1) {
+    const envelope = parsed[i] as ParsedEnvelope | RecordError;
+    if (envelope instanceof RecordError) {
+      ready[i] = envelope;
+      continue;
+    }
+    keyLookups += 1;
+    const checked = check(cells[i] as Cell, envelope, keys.get(keyOf(envelope)));
+    ready[i] = checked;
+    if (checked instanceof RecordError) continue;
+    const group = byKey.get(checked.key);
+    if (group === undefined) byKey.set(checked.key, [i]);
+    else group.push(i);
+  }
+  // All keys' records are decrypted into one buffer, one cipher call per key (ctr-batch.ts).
+  const decrypted = decryptCtr([...byKey].map(([key, indexes]) => ({ key, inputs: indexes.map((i) => (ready[i] as Ready).envelope) })));
+  const plaintexts: Buffer[] = new Array(cells.length);
+  let group = 0;
+  for (const indexes of byKey.values()) {
+    const views = decrypted.plaintexts[group] as readonly Buffer[];
+    for (let j = 0; j < indexes.length; j += 1) plaintexts[indexes[j] as number] = views[j] as Buffer;
+    group += 1;
+  }
+  try {
+    const rows: OutputRow[] = [];
+    const quarantined: QuarantinedRecord[] = [];
+    for (let i = 0; i < cells.length; i += 1) {
+      const cell = cells[i] as Cell;
+      const item = ready[i] as Ready | RecordError;
+      const outcome = item instanceof RecordError ? item : validate(cell, item, plaintexts[i] as Buffer, context);
+      if (outcome instanceof RecordError) {
+        quarantined.push({ rowKey: cell.rowKey, timestamp: cell.timestamp, value: cell.value, reason: outcome.reason, detail: outcome.detail });
+      } else {
+        rows.push(outcome);
+      }
+    }
+    // The plaintext bytes live on as `recordUtf8` (the sink copies them without re-encoding the text)
+    // until the caller releases them.
+    return { rows, quarantined, bytesIn, keyLookups, maxTimestamp, release: decrypted.wipe };
+  } catch (error) {
+    decrypted.wipe();
+    throw error;
+  }
 }
 
-function decodeOne(cell: Cell, envelope: ParsedEnvelope, key: Buffer | RecordError | undefined, context: DecodeContext): OutputRow {
+function check(cell: Cell, envelope: ParsedEnvelope, key: Buffer | RecordError | undefined): Ready | RecordError {
   const rowKey = decodeRowKey(cell.rowKey);
-  if (!rowKey.checksumValid) throw new RecordError('row-key-mismatch', 'the row key prefix is not the CRC32 of its id');
+  if (!rowKey.checksumValid) return new RecordError('row-key-mismatch', 'the row key prefix is not the CRC32 of its id');
   let idJson: string;
   try {
     idJson = idJsonOf(envelope.id);
   } catch (error) {
-    throw new RecordError('malformed-envelope', `message._id: ${toError(error).message}`);
+    return new RecordError('malformed-envelope', `message._id: ${toError(error).message}`);
   }
-  if (idJson !== rowKey.idJson) throw new RecordError('row-key-mismatch', 'message._id does not match the row key');
-  if (key === undefined) throw new RecordError('unknown-data-key', 'no data key was unwrapped for this record');
-  if (key instanceof RecordError) throw key;
-  const decipher = createDecipheriv(aesCtrAlgorithm(key), key, envelope.iv);
-  const plaintext = Buffer.concat([decipher.update(envelope.ciphertext), decipher.final()]);
+  if (idJson !== rowKey.idJson) return new RecordError('row-key-mismatch', 'message._id does not match the row key');
+  if (key === undefined) return new RecordError('unknown-data-key', 'no data key was unwrapped for this record');
+  if (key instanceof RecordError) return key;
+  // printableRowKey(cell.rowKey), without decoding the key a second time (a valid key has its 4-byte CRC).
+  return { envelope, key, idJson, rowKey: `${cell.rowKey.toString('hex', 0, 4)}${idJson}` };
+}
+
+function validate(cell: Cell, ready: Ready, plaintext: Buffer, context: DecodeContext): OutputRow | RecordError {
   let record: string;
   try {
     record = utf8.decode(plaintext);
   } catch {
-    throw new RecordError('not-utf8', 'the decrypted document is not valid UTF-8 (wrong data key or corrupt ciphertext?)');
-  } finally {
-    plaintext.fill(0);
+    return new RecordError('not-utf8', 'the decrypted document is not valid UTF-8 (wrong data key or corrupt ciphertext?)');
   }
-  try {
-    JSON.parse(record);
-  } catch {
-    throw new RecordError('not-json', 'the decrypted document is not JSON (wrong data key or truncated ciphertext?)');
+  // The same verdict as JSON.parse(record), from the bytes, without building the document (json-check.ts).
+  if (!isJsonText(plaintext)) {
+    return new RecordError('not-json', 'the decrypted document is not JSON (wrong data key or truncated ciphertext?)');
   }
   return {
-    id: idJson,
+    id: ready.idJson,
     timestamp: cell.timestamp,
     record,
+    // Exactly `record` in UTF-8: TextDecoder drops a leading byte-order mark, so the bytes skip it too.
+    recordUtf8: hasBom(plaintext) ? plaintext.subarray(3) : plaintext,
     db: context.db,
     collection: context.collection,
-    rowKey: printableRowKey(cell.rowKey),
-    recordType: envelope.recordType,
+    rowKey: ready.rowKey,
+    recordType: ready.envelope.recordType,
   };
 }
+
+const hasBom = (b: Uint8Array): boolean => b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
 
 const keyOf = (e: ParsedEnvelope): string => `${e.keyEncryptionKeyId}\u0000${e.encryptedEncryptionKey}`;
 

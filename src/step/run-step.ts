@@ -99,6 +99,10 @@ async function runOne(ports: StepPorts, collection: CollectionConfig, request: S
   const previouslyPublished = await ports.sink.published(folder);
   if (previouslyPublished && previouslyPublished.correlationId === request.correlationId) {
     // A rerun after a crash between publication and the status update: finish the status, do not re-read.
+    await ports.sink.ensureSuccessMarker({
+      collection: collection.name, db: collection.db, table: collection.table, pii: collection.pii,
+      correlationId: request.correlationId, triggeredTime: request.triggeredTime, window: previouslyPublished.window, folder,
+    });
     const end = previouslyPublished.maxTimestamp ?? null;
     const moved = await ports.status.transition(row({ status: 'EMR_COMPLETED', processedDataStart: previouslyPublished.window?.start ?? null, processedDataEnd: end }), RUNNABLE_FROM);
     logger.info({ folder, moved }, 'run was already published; status completed');

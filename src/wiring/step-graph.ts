@@ -34,6 +34,7 @@ export function buildStepGraph(config: StepConfig, logger: Logger): StepGraph {
       caCert: pem(config.dksCaCert, 'DKS_CA_CERT'),
       clientCert: pem(config.dksClientCert, 'DKS_CLIENT_CERT'),
       clientKey: pem(config.dksClientKey, 'DKS_CLIENT_KEY'),
+      connections: config.dksConcurrency,
       logger,
     });
   const s3 = s3Client(config);
@@ -43,7 +44,8 @@ export function buildStepGraph(config: StepConfig, logger: Logger): StepGraph {
   return {
     portsFor: () => {
       // One cache per collection so its counters are its own; data keys are not shared across collections.
-      const keys = new CachingKeyService(keyService);
+      // DKS retries too: a scoped view shares the connections (the bound on DKS load) but counts its own.
+      const keys = new CachingKeyService(keyService instanceof DksKeyService ? keyService.scoped() : keyService);
       return { hbase, keys, sink, status, keyStats: () => keys.stats() };
     },
     collections: async (requested) => {

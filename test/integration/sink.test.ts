@@ -55,7 +55,8 @@ afterAll(async () => {
 
 describe('S3 record sink on moto', () => {
   it('publishes 250k rows as verified Parquet parts, then the manifest and _SUCCESS, tagged and SSE-KMS encrypted', async () => {
-    const sink = createS3RecordSink({ s3, bucket, kmsKeyId, partMaxRows: 100_000, multipartPartSize: 5 * 1024 * 1024 });
+    // Parts cut by rows here (the default byte cap, 16 MiB, would cut these rows first).
+    const sink = createS3RecordSink({ s3, bucket, kmsKeyId, partMaxRows: 100_000, partMaxBytes: 64 * 1024 * 1024, multipartPartSize: 5 * 1024 * 1024 });
     const folder = 'incremental/core_addresses/20200805-0707';
     const rows = rowsOf(250_000);
     const output = await sink.open(targetFor(folder));

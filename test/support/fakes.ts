@@ -73,6 +73,10 @@ export class FakeSink implements RecordSink {
   published(folder: string): Promise<PublishedRun | undefined> {
     return Promise.resolve(this.published_.get(folder)?.run);
   }
+
+  ensureSuccessMarker(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 export class FakeStatus implements StatusStore {
