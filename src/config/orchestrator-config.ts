@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import { projectRoot } from '../local/paths.js';
-import { invalid, parseDuration, parsers, setting, type Setting } from './settings.js';
+import { parseDuration, parsers, resolveSettings, setting, type Setting } from './settings.js';
 import { loadStepConfig, readConfigFile, type ConfigSources, type StepConfig } from './step-config.js';
 
 /**
@@ -155,23 +155,7 @@ export function loadOrchestratorConfig(sources: OrchestratorSources): Orchestrat
         }
       : {}),
   };
-  const values: Record<string, unknown> = {};
-  for (const [name, s] of Object.entries(ORCHESTRATOR_SETTINGS) as [keyof OrchestratorSettings, Setting<unknown>][]) {
-    const candidates: [string, string | undefined][] = [
-      [`flag ${s.flag}`, sources.flags?.[s.key]],
-      [`environment ${s.env}`, env[s.env]],
-      ['config file', file[s.key] === undefined ? undefined : String(file[s.key])],
-      ['default', defaults[name]],
-    ];
-    const found = candidates.find(([, v]) => v !== undefined && v !== '');
-    if (found === undefined) continue;
-    const [source, raw] = found as [string, string];
-    try {
-      values[name] = s.parse(raw);
-    } catch (error) {
-      throw invalid(s, source, raw, (error as Error).message);
-    }
-  }
+  const values: Record<string, unknown> = resolveSettings(ORCHESTRATOR_SETTINGS, { flags: sources.flags, env, file }, defaults);
   for (const name of sources.require ?? []) {
     // moto launches into its default VPC: a subnet is needed in AWS only.
     if (local && NOT_NEEDED_LOCALLY.has(name)) continue;

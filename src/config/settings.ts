@@ -66,3 +66,40 @@ export function invalid(s: Setting<unknown>, source: string, value: string, reas
     { context: { setting: s.key } },
   );
 }
+
+export interface SettingSources {
+  readonly flags?: Readonly<Record<string, string | undefined>>;
+  readonly env: NodeJS.ProcessEnv;
+  /** The JSON config file's object (`readConfigFile`). */
+  readonly file: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Resolves and parses every setting, flag > environment > config file > default; a setting with no value
+ * anywhere is left out. A bad value throws a ConfigError naming the setting, where the value came from and the fix.
+ */
+export function resolveSettings<K extends string>(
+  settings: Readonly<Record<K, Setting<unknown>>>,
+  sources: SettingSources,
+  defaults: Readonly<Partial<Record<K, string>>>,
+): Partial<Record<K, unknown>> {
+  const values: Partial<Record<K, unknown>> = {};
+  for (const [name, s] of Object.entries(settings) as [K, Setting<unknown>][]) {
+    const fromFile = sources.file[s.key];
+    const candidates: [string, string | undefined][] = [
+      [`flag ${s.flag}`, sources.flags?.[s.key]],
+      [`environment ${s.env}`, sources.env[s.env]],
+      ['config file', fromFile === undefined ? undefined : String(fromFile)],
+      ['default', defaults[name]],
+    ];
+    const found = candidates.find(([, v]) => v !== undefined && v !== '');
+    if (found === undefined) continue;
+    const [source, raw] = found as [string, string];
+    try {
+      values[name] = s.parse(raw);
+    } catch (error) {
+      throw invalid(s, source, raw, (error as Error).message);
+    }
+  }
+  return values;
+}

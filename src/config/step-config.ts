@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import { DEFAULT_VISIBILITY_LAG_MS } from '../step/window.js';
-import { invalid, parsers, setting, type Setting } from './settings.js';
+import { parsers, resolveSettings, setting, type Setting } from './settings.js';
 import type { StackState } from '../local/stack-state.js';
 
 /** Everything the step runner (and the tools around it) needs, validated once and frozen. */
@@ -89,26 +89,7 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
     maxQuarantined: '1000',
     dksConcurrency: '8',
   };
-  const values: Record<string, unknown> = {};
-  for (const [name, s] of Object.entries(STEP_SETTINGS) as [keyof StepConfig, Setting<unknown>][]) {
-    const candidates: [string, string | undefined][] = [
-      [`flag ${s.flag}`, sources.flags?.[s.key]],
-      [`environment ${s.env}`, env[s.env]],
-      ['config file', file[s.key] === undefined ? undefined : String(file[s.key])],
-      ['default', defaults[name]],
-    ];
-    const found = candidates.find(([, v]) => v !== undefined && v !== '');
-    if (found === undefined) {
-      values[name] = undefined;
-      continue;
-    }
-    const [source, raw] = found as [string, string];
-    try {
-      values[name] = s.parse(raw);
-    } catch (error) {
-      throw invalid(s, source, raw, (error as Error).message);
-    }
-  }
+  const values = resolveSettings(STEP_SETTINGS, { flags: sources.flags, env, file }, defaults);
   const needDks = sources.requireDks !== false && values.keyService === 'dks';
   for (const name of needDks ? (['dksClientCert', 'dksClientKey', 'dksCaCert'] as const) : []) {
     const path = values[name];
