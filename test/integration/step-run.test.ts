@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { collectionFromName } from '../../src/collections/index.js';
 import { loadStepConfig, type StepConfig } from '../../src/config/step-config.js';
 import { printableRowKey } from '../../src/contracts/row-key.js';
@@ -15,7 +15,7 @@ import { reprocess } from '../../src/step/reprocess.js';
 import { runStep } from '../../src/step/run-step.js';
 import { buildStepGraph, type StepGraph } from '../../src/wiring/step-graph.js';
 import { DynamoStatusStore } from '../../src/status/dynamo-status-adapter.js';
-import { dynamoDocumentClient } from '../../src/wiring/aws-clients.js';
+import { dynamoDocumentClient, s3Client } from '../../src/wiring/aws-clients.js';
 import { localStack, seedLocal, uniqueCollection } from '../support/local-stack.js';
 import { listKeys, publishedFolders } from '../support/published-output.js';
 
@@ -23,13 +23,12 @@ const stack = localStack();
 const MINUTE = 60_000;
 const space = (collection: string, from = Date.UTC(2025, 0, 1), until = Date.UTC(2025, 2, 1)): RecordSpace => ({ seed: 'step-itest', collection, from, until });
 
-function expectedRows(collection: string, s: RecordSpace, indexes: Iterable<number>, start: number, end: number) {
+function expectedRows(s: RecordSpace, indexes: Iterable<number>, start: number, end: number) {
   const rows = new Map<string, { id: string; timestamp: number; record: string; row_key: string }>();
   for (const index of indexes) {
     const v = versionInWindow(seededVersions(s, index), start, end);
     if (v) rows.set(v.idJson, { id: v.idJson, timestamp: v.timestamp, record: v.plaintext, row_key: printableRowKey(v.rowKey) });
   }
-  void collection;
   return rows;
 }
 
@@ -54,7 +53,7 @@ describe('run (scheduled step) on the local stack', () => {
   beforeAll(async () => {
     config = loadStepConfig({ local: stack, localHome: localHome(), flags: { outputPrefix: prefix }, env: {} });
     graph = buildStepGraph(config, silentLogger);
-    s3 = new S3Client({ region: config.awsRegion, endpoint: config.awsEndpointUrl, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    s3 = s3Client(config);
     await seedLocal({ collection, space: s, records: 600, keys: 5, regions: 3 });
   });
 
@@ -68,7 +67,7 @@ describe('run (scheduled step) on the local stack', () => {
     expect(summary?.outcome, summary?.note).toBe('completed');
     const folders = await publishedFolders(s3, config.outputBucket, prefix);
     expect(folders).toHaveLength(1);
-    const expected = expectedRows(collection, s, Array.from({ length: 600 }, (_, i) => i), 0, now);
+    const expected = expectedRows(s, Array.from({ length: 600 }, (_, i) => i), 0, now);
     expect(folders[0]!.rows).toHaveLength(expected.size);
     for (const row of folders[0]!.rows) expect(asComparable(row)).toEqual(expected.get(row.id as string));
     expect(folders[0]!.manifest.correlationId).toBe('itest-run-1');
@@ -98,7 +97,7 @@ describe('run (scheduled step) on the local stack', () => {
     expect(folders).toHaveLength(2);
     const ids = folders.flatMap((f) => f.rows.map((r) => r.id as string));
     expect(new Set(ids).size).toBe(ids.length);
-    const expectedNew = expectedRows(collection, later, Array.from({ length: 40 }, (_, i) => 600 + i), 0, now);
+    const expectedNew = expectedRows(later, Array.from({ length: 40 }, (_, i) => 600 + i), 0, now);
     const third = folders.find((f) => f.manifest.correlationId === 'itest-run-3')!;
     for (const row of third.rows) expect(asComparable(row)).toEqual(expectedNew.get(row.id as string));
   });
@@ -114,7 +113,7 @@ describe('run (scheduled step) on the local stack', () => {
     });
     const folders = await publishedFolders(s3, config.outputBucket, reprocessPrefix);
     expect(folders).toHaveLength(1);
-    const expected = expectedRows(collection, s, Array.from({ length: 600 }, (_, i) => i), start, end);
+    const expected = expectedRows(s, Array.from({ length: 600 }, (_, i) => i), start, end);
     expect(summary.records).toBe(expected.size);
     expect(folders[0]!.rows.map(asComparable).sort((a, b) => a.id.localeCompare(b.id))).toEqual([...expected.values()].sort((a, b) => a.id.localeCompare(b.id)));
     expect(await status().lastCompletedEnd(collection)).toBe(watermark);
@@ -132,7 +131,7 @@ describe('run with bad records and failures', () => {
 
   beforeAll(async () => {
     config = loadStepConfig({ local: stack, localHome: localHome(), flags: { outputPrefix: prefix }, env: {} });
-    s3 = new S3Client({ region: config.awsRegion, endpoint: config.awsEndpointUrl, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    s3 = s3Client(config);
     await seedLocal({ collection, space: s, records: 200, keys: 3, regions: 2 });
   });
 
@@ -212,7 +211,7 @@ describe('a run killed between upload and manifest', () => {
     const crashed = await exec(process.execPath, args, { env: { ...process.env, INGEST_REPLICA_CRASH_AT: 'before-manifest' } }).catch((e: { signal?: string }) => e);
     expect((crashed as { signal?: string }).signal).toBe('SIGKILL');
     const config = loadStepConfig({ local: stack, localHome: localHome(), flags: { outputPrefix: prefix }, env: {} });
-    const s3 = new S3Client({ region: config.awsRegion, endpoint: config.awsEndpointUrl, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const s3 = s3Client(config);
     expect(await publishedFolders(s3, config.outputBucket, prefix)).toHaveLength(0);
     const store = new DynamoStatusStore({ tableName: config.statusTable, client: dynamoDocumentClient(config) });
     expect((await store.get('itest-crash', collection))?.status).toBe('EMR_PROCESSING');
