@@ -20,7 +20,7 @@ export PATH := $(dir $(NODE)):$(PATH)
 SOURCES   := $(shell find src -name '*.ts' 2>/dev/null)
 HBASE_JAR := hbase-local/target/hbase-local.jar
 
-.PHONY: help node deps moto build hbase stack stack-down seed demo test unit lint cycles check bench bundle clean
+.PHONY: help node deps moto py build hbase stack stack-down seed demo test soak unit lint cycles check bench bundle clean
 help:
 	@echo "make demo   set up everything and run the main job on the local stack"
 	@echo "make test   set up everything and run the whole suite"
@@ -45,6 +45,14 @@ MOTO_VERSION ?= 5.2.1
 moto:
 	@command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]==$(MOTO_VERSION)'
 	@command -v aws >/dev/null 2>&1 || python3 -m pip install --quiet awscli 'moto[server]==$(MOTO_VERSION)'
+
+# A project-local Python for the tests' outside reader (pyarrow lists a run folder as Spark or Athena would).
+PY := $(TOOLS)/py/bin/python
+py: $(TOOLS)/py/.installed
+$(TOOLS)/py/.installed: requirements-test.txt
+	@python3 -m venv $(TOOLS)/py
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	@touch $@
 
 build: deps dist/.built
 dist/.built: $(SOURCES) tsconfig.json node_modules/.installed
@@ -76,8 +84,13 @@ seed: stack
 demo: build hbase moto
 	bash scripts/demo.sh
 
-test: build hbase moto check
+test: build hbase moto py check
 	bash scripts/test.sh
+
+# The exactly-once property test with many more random sequences than make test runs (SOAK_SEQUENCES, default 2000).
+SOAK_SEQUENCES ?= 2000
+soak: build hbase moto py
+	EXACTLY_ONCE_SEQUENCES=$(SOAK_SEQUENCES) bash scripts/test.sh test/integration/exactly-once.property.test.ts
 
 unit: build
 	npx vitest run test/unit

@@ -105,6 +105,7 @@ export async function processingCeiling(request: ProcessingRequest): Promise<Pro
       const result = await runCollection({ hbase, keys: ports.keys, sink: ports.sink }, {
         collection,
         correlationId: `bench-processing-${Date.now()}`,
+        attempt: 'bench',
         triggeredTime: Date.now(),
         window: { start: 0, end: Number.MAX_SAFE_INTEGER },
         folder: `${request.outputPrefix}/${collection.db}_${collection.table}/${Date.now()}`,

@@ -125,7 +125,7 @@ async function measureHyparquet(count: number): Promise<void> {
 
 function nullStore(): Store {
   return {
-    bucket: 'null', put: async () => undefined, get: async () => undefined, list: async () => [],
+    bucket: 'null', put: async () => undefined, putIfAbsent: async () => true, get: async () => undefined, list: async () => [],
     delete: async () => undefined, abortUploads: async () => 0,
   };
 }
@@ -162,7 +162,7 @@ async function measureSink(count: number): Promise<void> {
   let peak = 0;
   const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 50);
   const output = await built.sink.open({
-    collection: 'core:addresses', db: 'core', table: 'addresses', pii: true, correlationId: 'measure', triggeredTime: Date.now(),
+    collection: 'core:addresses', db: 'core', table: 'addresses', pii: true, correlationId: 'measure', attempt: 'measure', triggeredTime: Date.now(),
     window: { start: 0, end: Date.now() }, folder: `measure/core_addresses/${Date.now()}`,
   });
   for (const batch of rows(count)) await output.write(batch);

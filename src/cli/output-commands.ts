@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createS3ObjectStore, parseManifest } from '../sink/index.js';
+import { createS3ObjectStore, MANIFEST_NAME, parseManifest } from '../sink/index.js';
 import { readParquetRows } from '../sink/parquet-reader-adapter.js';
 import { ConfigError } from '../shared/errors.js';
 import { s3Client } from '../wiring/aws-clients.js';
@@ -22,7 +22,7 @@ export function registerOutputCommands(program: Command): void {
       try {
         const store = createS3ObjectStore({ s3, bucket: config.outputBucket });
         const folder = typeof flags.collection === 'string' ? `${flags.collection.replace(':', '_')}/` : '';
-        const keys = (await store.list(`${config.outputPrefix}/${folder}`)).filter((k) => k.endsWith('/manifest.json')).sort();
+        const keys = (await store.list(`${config.outputPrefix}/${folder}`)).filter((k) => k.endsWith(`/${MANIFEST_NAME}`)).sort();
         for (const key of keys) {
           const manifest = parseManifest(Buffer.from((await store.get(key)) ?? new Uint8Array()).toString('utf8'), key);
           console.log(`${manifest.collection.padEnd(30)} ${manifest.correlationId.padEnd(28)} ${String(manifest.rows).padStart(8)} rows ${String(manifest.quarantined).padStart(5)} quarantined  s3://${config.outputBucket}/${manifest.folder}/`);

@@ -47,6 +47,7 @@ export function registerStatusCommands(program: Command): void {
           const flag = BLOCKING_STATUSES.has(r.status) ? '  BLOCKING' : '';
           const window = `[${fmt(r.processedDataStart)} .. ${fmt(r.processedDataEnd)}]`;
           console.log(`  ${r.correlationId.padEnd(28)} ${r.status.padEnd(16)} ${window}  ${r.emrClusterId ?? '-'}  ${age(now - r.triggeredTime)} ago${flag}`);
+          if (r.reason !== undefined && r.reason !== null) console.log(`      ${r.reason}`);
         }
       }
     }),

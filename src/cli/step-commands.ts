@@ -44,11 +44,13 @@ export function registerStepCommands(program: Command): void {
           visibilityLagMs: config.visibilityLagMs,
           maxQuarantined: config.maxQuarantined,
           outputPrefix: config.outputPrefix,
+          lease: { leaseMs: config.leaseMs, waitMs: config.leaseWaitMs },
           ...emrCluster(),
           signal: controller.signal,
           logger,
         });
         report(summaries, logger);
+        // A deferred collection is not a failure: another runner has it, and the next run takes it up.
         return summaries.some((s) => s.outcome === 'failed') || controller.signal.aborted ? 1 : 0;
       } finally {
         await graph.close();

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
+import { DEFAULT_LEASE } from '../step/lease-keeper.js';
 import { DEFAULT_VISIBILITY_LAG_MS } from '../step/window.js';
 import { parsers, resolveSettings, setting, type Setting } from './settings.js';
 import type { StackState } from '../local/stack-state.js';
@@ -27,6 +28,10 @@ export interface StepConfig {
   readonly maxQuarantined: number;
   /** DKS requests in flight at once (= connections to DKS), across every collection of the process. */
   readonly dksConcurrency: number;
+  /** The collection lease: how long it lasts unrenewed (a dead runner's collection is free after this). */
+  readonly leaseMs: number;
+  /** How long a runner waits for another runner's lease on its collection before deferring it. */
+  readonly leaseWaitMs: number;
 }
 
 export const STEP_SETTINGS = {
@@ -52,6 +57,8 @@ export const STEP_SETTINGS = {
   visibilityLagMs: setting('visibilityLag', 'INGEST_VISIBILITY_LAG', 'how far behind the end time the window stops (replica visibility), e.g. 1h15m', parsers.duration),
   maxQuarantined: setting('maxQuarantined', 'INGEST_MAX_QUARANTINED', 'quarantined records per collection before it fails', parsers.nonNegativeInt),
   dksConcurrency: setting('dksConcurrency', 'INGEST_DKS_CONCURRENCY', 'DKS requests in flight at once, for the whole step (bounds the load on DKS)', parsers.positiveInt),
+  leaseMs: setting('lease', 'INGEST_LEASE', 'collection lease duration: one runner per collection; a dead runner\'s collection is free after it, e.g. 2m', parsers.duration),
+  leaseWaitMs: setting('leaseWait', 'INGEST_LEASE_WAIT', 'how long to wait for another runner of a collection before deferring it, e.g. 10m', parsers.duration),
 } satisfies Record<keyof StepConfig, Setting<unknown>>;
 
 export interface ConfigSources {
@@ -88,6 +95,8 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
     visibilityLagMs: String(DEFAULT_VISIBILITY_LAG_MS),
     maxQuarantined: '1000',
     dksConcurrency: '8',
+    leaseMs: String(DEFAULT_LEASE.leaseMs),
+    leaseWaitMs: String(DEFAULT_LEASE.waitMs),
   };
   const values = resolveSettings(STEP_SETTINGS, { flags: sources.flags, env, file }, defaults);
   const needDks = sources.requireDks !== false && values.keyService === 'dks';

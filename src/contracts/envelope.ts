@@ -92,6 +92,12 @@ export type QuarantineReason =
   | 'row-key-mismatch'
   | 'unknown-data-key'
   | 'bad-data-key'
+  // The wrapped key is not standard base64 or decodes to an implausible length (checked before any DKS call).
+  | 'wrapped-key-malformed'
+  // keyEncryptionKeyId is empty, too long, or holds control characters or lone surrogates.
+  | 'key-id-malformed'
+  // DKS kept failing (5xx after retries) on this one key while other keys unwrapped in the same run.
+  | 'key-unwrap-failed'
   | 'not-utf8'
   | 'not-json'
   | 'too-large';

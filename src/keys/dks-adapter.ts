@@ -7,6 +7,7 @@ import {
   errorForNetworkFailure, errorForStatus, errorCode, parseDecryptBody, parseGenerateBody, type GeneratedDataKey,
 } from './dks-responses.js';
 import { DEFAULT_RETRY_POLICY, retry } from './retry.js';
+import { checkWrappedKey } from './wrapped-key.js';
 import { Slots } from './slots.js';
 
 export type { GeneratedDataKey } from './dks-responses.js';
@@ -14,8 +15,11 @@ export type { GeneratedDataKey } from './dks-responses.js';
 /**
  * The Data Key Service over mutual TLS (DESIGN.md §3.2): one keep-alive connection pool to the DKS origin,
  * server certificate verified against our CA, client certificate presented on every connection.
- * 400 → KeyRejectedError (not retried); 403 → KeyServiceAccessError; 5xx/429/network → retried with
- * exponential backoff and full jitter, then KeyServiceUnavailableError naming the URL and attempts.
+ * A wrapped key that fails the local checks (wrapped-key.ts) → KeyRejectedError without any call;
+ * 400 → KeyRejectedError (not retried); 200 with a plaintext key that is not 16 or 32 bytes → KeyRejectedError
+ * (`bad-data-key`); 403 → KeyServiceAccessError; 5xx/429/network → retried with exponential backoff and full
+ * jitter, then KeyServiceUnavailableError naming the URL and attempts (CachingKeyService decides whether
+ * that is one key's problem or DKS being down).
  */
 export interface DksKeyServiceOptions {
   /** Base URL, https, e.g. `https://dks.internal:8443` (a path prefix is kept). */
@@ -111,6 +115,9 @@ export class DksKeyService implements KeyService {
   }
 
   private async unwrapCounted(key: WrappedKey, correlationId: string, signal: AbortSignal | undefined, scopes: Counts[]): Promise<Buffer> {
+    // A garbled key gets 500/503 from the real DKS, not 400: refuse it here, without a call (wrapped-key.ts).
+    const malformed = checkWrappedKey(key, { correlationId });
+    if (malformed !== undefined) throw malformed;
     const query = `keyId=${encodeURIComponent(key.keyEncryptionKeyId)}&correlationId=${encodeURIComponent(correlationId)}`;
     const context = { keyEncryptionKeyId: key.keyEncryptionKeyId, correlationId };
     return this.call({

@@ -1,5 +1,5 @@
 import { TransientError, type ErrorContext } from '../shared/errors.js';
-import { decodeDataKey } from './data-key.js';
+import { DATA_KEY_LENGTHS, decodeDataKey, decodeStrictBase64 } from './data-key.js';
 import { KeyRejectedError, KeyServiceAccessError } from './errors.js';
 
 /**
@@ -49,11 +49,23 @@ export function errorForNetworkFailure(error: Error, what: string, context: Erro
   return new TransientError(`cannot reach DKS to ${what}: ${code ?? error.message}`, { context: ctx, cause: error });
 }
 
-/** The 200 body of a decrypt; a malformed answer is DKS misbehaving (transient), not a bad record. */
+/**
+ * The 200 body of a decrypt. A body without a base64 `plaintextDataKey` is DKS (or a proxy) misbehaving:
+ * transient. A well-formed key of the wrong length is not: the real DKS answers 200 with as many bytes as the
+ * wrapped key had (STANDALONE mode), so it is this record's key that is wrong, every time → permanent.
+ */
 export function parseDecryptBody(body: unknown, context: ErrorContext): Buffer {
-  const key = decodeDataKey((body as { plaintextDataKey?: unknown } | null)?.plaintextDataKey);
+  const text = (body as { plaintextDataKey?: unknown } | null)?.plaintextDataKey;
+  const key = typeof text === 'string' ? decodeStrictBase64(text) : undefined;
   if (key === undefined) {
     throw new TransientError('DKS decrypt answer has no valid plaintextDataKey (base64 of 16 or 32 bytes)', { context });
+  }
+  if (!DATA_KEY_LENGTHS.has(key.length)) {
+    key.fill(0);
+    throw new KeyRejectedError(
+      `DKS unwrapped the data key to ${key.length} bytes, not 16 or 32: the wrapped key in the record is wrong`,
+      { reason: 'bad-data-key', context: { ...context, dataKeyBytes: key.length } },
+    );
   }
   return key;
 }

@@ -4,6 +4,7 @@ import { TransientError, isRetryable, toError } from '../shared/errors.js';
 import { DATA_KEY_LENGTHS, decodeStrictBase64 } from './data-key.js';
 import { KeyRejectedError, KeyServiceAccessError, KeyServiceUnavailableError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from './retry.js';
+import { checkWrappedKey } from './wrapped-key.js';
 
 /**
  * Data keys wrapped by KMS directly (deployments without DKS): `encryptedEncryptionKey` is the base64
@@ -37,8 +38,9 @@ export class KmsKeyService implements KeyService {
   async unwrap(key: WrappedKey, correlationId: string, signal?: AbortSignal): Promise<Buffer> {
     this.counts.calls += 1;
     const context = { keyEncryptionKeyId: key.keyEncryptionKeyId, correlationId };
-    const blob = decodeStrictBase64(key.encryptedEncryptionKey);
-    if (blob === undefined) throw new KeyRejectedError('encryptedEncryptionKey is not base64', { context });
+    const malformed = checkWrappedKey(key, { correlationId });
+    if (malformed !== undefined) throw malformed;
+    const blob = decodeStrictBase64(key.encryptedEncryptionKey) as Buffer;
     const plaintext = await retry(async () => {
       let answer;
       try {
@@ -62,7 +64,7 @@ export class KmsKeyService implements KeyService {
       ),
     });
     if (plaintext === undefined || !DATA_KEY_LENGTHS.has(plaintext.length)) {
-      throw new KeyRejectedError(`KMS plaintext is not a data key (${plaintext?.length ?? 0} bytes, want 16 or 32)`, { context });
+      throw new KeyRejectedError(`KMS plaintext is not a data key (${plaintext?.length ?? 0} bytes, want 16 or 32)`, { context, reason: 'bad-data-key' });
     }
     return Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
   }

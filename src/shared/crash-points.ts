@@ -17,9 +17,23 @@ export type CrashPoint =
   | 'after-status-completed';
 
 let armed: { point: string; hit: number } | null | undefined;
+let handler: ((point: CrashPoint) => void) | undefined;
+
+/**
+ * Test hook: every crash point calls `h` instead of reading the environment, so a test can stop a step
+ * in-process (the exactly-once property test cuts a runner's ports off there, as a SIGKILL would). Never set
+ * in production; `undefined` restores the environment's behaviour.
+ */
+export function onCrashPoint(h: ((point: CrashPoint) => void) | undefined): void {
+  handler = h;
+}
 const hits = new Map<string, number>();
 
 export function crashPoint(point: CrashPoint): void {
+  if (handler !== undefined) {
+    handler(point);
+    return;
+  }
   // Read once: this sits on the scan's path, and the environment does not change under a running step.
   if (armed === undefined) {
     const at = process.env.INGEST_REPLICA_CRASH_AT;

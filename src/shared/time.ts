@@ -20,6 +20,14 @@ export function runFolderName(ms: number): string {
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}`;
 }
 
+/**
+ * A run's output folder (DESIGN.md §3.5): `<prefix>/<db>_<table>/<YYYYMMDD-HHMM>_<correlation id>`. The
+ * correlation id makes it unique per run, so two runs triggered in the same minute never share a folder.
+ */
+export function runFolderOf(prefix: string, collection: { readonly db: string; readonly table: string }, triggeredTime: number, correlationId: string): string {
+  return `${prefix}/${collection.db}_${collection.table}/${runFolderName(triggeredTime)}_${correlationId}`;
+}
+
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);

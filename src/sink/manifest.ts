@@ -7,7 +7,9 @@ import type { PublishedRun, RunTarget } from '../step/ports.js';
  */
 
 export const MANIFEST_SCHEMA_VERSION = 1;
-export const MANIFEST_NAME = 'manifest.json';
+/** Names readers skip (leading `_`): Hive, Athena, Spark and pyarrow list only the parts (DESIGN.md §3.5). */
+export const MANIFEST_NAME = '_manifest.json';
+export const QUARANTINE_FOLDER = '_quarantine';
 export const SUCCESS_NAME = '_SUCCESS';
 
 /** The Parquet schema of every part, as readers should declare it (e.g. in Athena DDL). */
@@ -41,6 +43,8 @@ export interface Manifest {
   readonly db: string;
   readonly table: string;
   readonly correlationId: string;
+  /** The attempt of the run that wrote the parts (a run retried on the same correlation id has several). */
+  readonly attempt: string;
   readonly triggeredTime: number;
   readonly window: { readonly start: number; readonly end: number };
   /** Latest cell timestamp among the rows written; null when the run found nothing. */
@@ -88,6 +92,7 @@ export function buildManifest(input: ManifestInput): Manifest {
     db: target.db,
     table: target.table,
     correlationId: target.correlationId,
+    attempt: target.attempt,
     triggeredTime: target.triggeredTime,
     window: { start: target.window.start, end: target.window.end },
     maxTimestamp: input.maxTimestamp,
@@ -110,6 +115,8 @@ export function publishedRunOf(manifest: Manifest): PublishedRun {
   return {
     folder: manifest.folder,
     correlationId: manifest.correlationId,
+    attempt: manifest.attempt,
+    collection: manifest.collection,
     window: { start: manifest.window.start, end: manifest.window.end },
     maxTimestamp: manifest.maxTimestamp,
     manifestKey: manifestKeyOf(manifest.folder),

@@ -13,6 +13,11 @@ export interface PutOptions {
 export interface ObjectStore {
   readonly bucket: string;
   put(key: string, body: Uint8Array, options: PutOptions): Promise<void>;
+  /**
+   * Writes a small object only if the key does not exist yet (`If-None-Match: *`): false when it did. The
+   * manifest's write, so that of two runners of one folder exactly one publishes.
+   */
+  putIfAbsent(key: string, body: Uint8Array, options: PutOptions): Promise<boolean>;
   /** The object's bytes, or undefined when there is no such key. */
   get(key: string): Promise<Uint8Array | undefined>;
   /** Every key under the prefix (all pages). */

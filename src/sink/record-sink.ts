@@ -1,6 +1,7 @@
 import { PermanentError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
-import type { PublishedRun, RecordSink, RunOutput, RunTarget } from '../step/ports.js';
+import type { CollectionConfig } from '../shared/types.js';
+import type { OpenOptions, PublishedRun, RecordSink, RunOutput, RunTarget } from '../step/ports.js';
 import type { PartEncoder } from './encoder-pool.js';
 import { MANIFEST_NAME, manifestKeyOf, parseManifest, publishedRunOf, SUCCESS_NAME } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
@@ -61,7 +62,7 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
   const settings = settingsOf(options);
   const logger = options.logger ?? silentLogger;
 
-  async function open(target: RunTarget): Promise<RunOutput> {
+  async function open(target: RunTarget, options: OpenOptions = {}): Promise<RunOutput> {
     const prefix = `${target.folder}/`;
     const leftovers = await store.list(prefix);
     if (leftovers.includes(`${prefix}${MANIFEST_NAME}`)) {
@@ -70,14 +71,15 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
         context: { bucket: store.bucket, folder: target.folder, correlationId: target.correlationId },
       });
     }
-    // An earlier unpublished attempt of this run may have left parts that this attempt would not overwrite
-    // (fewer parts this time); tools that list the folder must only ever see this attempt's objects.
+    // An earlier unpublished attempt of this run may have left parts (its attempt's names, not ours); tools
+    // that list the folder must only ever see the publishing attempt's objects. Only the holder of the
+    // collection's lease opens a run folder, so no live runner owns these.
     const uploadsAborted = await store.abortUploads(prefix);
     await store.delete(leftovers);
     if (leftovers.length > 0 || uploadsAborted > 0) {
       logger.warn({ folder: target.folder, deleted: leftovers.length, uploadsAborted }, 'leftovers of an unpublished attempt removed');
     }
-    return new S3RunOutput({ store, encoder, target, settings, logger });
+    return new S3RunOutput({ store, encoder, target, settings, logger, ...(options.fence ? { fence: options.fence } : {}) });
   }
 
   async function published(folder: string): Promise<PublishedRun | undefined> {
@@ -87,12 +89,24 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
     return publishedRunOf(parseManifest(Buffer.from(body).toString('utf8'), key));
   }
 
-  async function ensureSuccessMarker(target: RunTarget): Promise<void> {
-    const key = `${target.folder}/${SUCCESS_NAME}`;
+  async function ensureSuccessMarker(folder: string, collection: CollectionConfig): Promise<void> {
+    const key = `${folder}/${SUCCESS_NAME}`;
     if ((await store.get(key)) !== undefined) return;
-    await store.put(key, new Uint8Array(0), { contentType: 'application/octet-stream', tags: { pii: String(target.pii), db: target.db, table: target.table } });
-    logger.warn({ folder: target.folder }, 'published run lacked its _SUCCESS marker (crash after the manifest); written');
+    await store.put(key, new Uint8Array(0), { contentType: 'application/octet-stream', tags: { pii: String(collection.pii), db: collection.db, table: collection.table } });
+    logger.warn({ folder }, 'published run lacked its _SUCCESS marker (crash after the manifest); written');
   }
 
-  return { open, published, ensureSuccessMarker, close: () => encoder.close() };
+  async function discard(folder: string): Promise<number> {
+    const prefix = `${folder}/`;
+    const keys = await store.list(prefix);
+    if (keys.includes(`${prefix}${MANIFEST_NAME}`)) {
+      throw new PermanentError('refusing to discard a published run folder', { context: { bucket: store.bucket, folder } });
+    }
+    const uploadsAborted = await store.abortUploads(prefix);
+    await store.delete(keys);
+    if (keys.length > 0 || uploadsAborted > 0) logger.warn({ folder, deleted: keys.length, uploadsAborted }, 'objects of an abandoned, unpublished run removed');
+    return keys.length + uploadsAborted;
+  }
+
+  return { open, published, ensureSuccessMarker, discard, close: () => encoder.close() };
 }

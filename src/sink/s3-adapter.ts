@@ -1,5 +1,5 @@
 import {
-  AbortMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command,
+  AbortMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command,
   type PutObjectCommandInput, type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -97,6 +97,21 @@ export function createS3ObjectStore(options: S3StoreOptions): ObjectStore {
     }
   }
 
+  async function putIfAbsent(key: string, body: Uint8Array, put: PutOptions): Promise<boolean> {
+    try {
+      await s3.send(new PutObjectCommand({
+        Bucket: bucket, Key: key, Body: body, ContentType: put.contentType, Tagging: taggingHeader(put.tags), IfNoneMatch: '*', ...encryption,
+      }), { abortSignal: put.signal });
+      return true;
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      // 412: the key exists. 409: a concurrent conditional write to the same key is in progress (S3 says retry;
+      // the other writer wins or fails, and either way this one did not write).
+      if (status === 412 || status === 409) return false;
+      throw s3Error('put-if-absent', bucket, key, e);
+    }
+  }
+
   async function get(key: string): Promise<Uint8Array | undefined> {
     try {
       const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -153,7 +168,7 @@ export function createS3ObjectStore(options: S3StoreOptions): ObjectStore {
     return aborted;
   }
 
-  return { bucket, put, get, list, delete: deleteKeys, abortUploads };
+  return { bucket, put, putIfAbsent, get, list, delete: deleteKeys, abortUploads };
 }
 
 export interface S3RecordSinkOptions extends S3StoreOptions, SinkSettings {

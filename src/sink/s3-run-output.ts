@@ -1,10 +1,11 @@
 import { crashPoint } from '../shared/crash-points.js';
 import { createHash } from 'node:crypto';
 import { IngestError, PermanentError, toError } from '../shared/errors.js';
+import { AlreadyPublishedError } from '../step/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { OutputRow, PublishedRun, QuarantinedRecord, RunOutput, RunTarget } from '../step/ports.js';
 import type { PartEncoder } from './encoder-pool.js';
-import { buildManifest, manifestKeyOf, publishedRunOf, SUCCESS_NAME, type ManifestFile, type QuarantineFile } from './manifest.js';
+import { buildManifest, manifestKeyOf, publishedRunOf, QUARANTINE_FOLDER, SUCCESS_NAME, type ManifestFile, type QuarantineFile } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
 import { PartBuffer, type ColumnarPart, type PartLimits } from './part-buffer.js';
 import { QuarantineBuffer } from './quarantine-buffer.js';
@@ -23,6 +24,8 @@ export interface RunOutputDeps {
   readonly settings: RunOutputSettings;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Throws when this runner may no longer write (see `OpenOptions.fence`); called before every object. */
+  readonly fence?: () => void;
 }
 
 type State = 'open' | 'publishing' | 'published' | 'failed' | 'aborted';
@@ -52,6 +55,8 @@ export class S3RunOutput implements RunOutput {
   private failure: Error | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private aborting: Promise<void> | undefined;
+  /** The manifest write's outcome is unknown: its parts must stay until someone reads S3 again. */
+  private manifestUncertain = false;
   private accepted = 0;
   private sealed = 0;
   private partCount = 0;
@@ -120,7 +125,7 @@ export class S3RunOutput implements RunOutput {
     const columns = this.part.take();
     this.sealed += columns.rows;
     this.partCount += 1;
-    const task = this.ship(columns, `${this.deps.target.folder}/part-${pad(this.partCount)}.parquet`);
+    const task = this.ship(columns, `${this.deps.target.folder}/part-${this.deps.target.attempt}-${pad(this.partCount)}.parquet`);
     this.inFlight.add(task);
     task.then(
       () => this.inFlight.delete(task),
@@ -139,6 +144,7 @@ export class S3RunOutput implements RunOutput {
     }
     this.encodeMs += encoded.encodeMs;
     this.assertLive();
+    this.deps.fence?.();
     this.attempted.add(key);
     await this.deps.store.put(key, encoded.bytes, { contentType: PARQUET, tags: this.tags, signal: this.controller.signal });
     this.files.push({ key, rows, bytes: encoded.bytes.byteLength, sha256: encoded.sha256 });
@@ -149,7 +155,8 @@ export class S3RunOutput implements RunOutput {
   private async flushQuarantine(): Promise<void> {
     if (this.quarantined.records === 0) return;
     const { body, records } = this.quarantined.take();
-    const key = `${this.deps.target.folder}/quarantine/quarantine-${pad(this.quarantineFiles.length + 1)}.jsonl`;
+    const key = `${this.deps.target.folder}/${QUARANTINE_FOLDER}/${this.deps.target.attempt}-${pad(this.quarantineFiles.length + 1)}.jsonl`;
+    this.deps.fence?.();
     this.attempted.add(key);
     await this.deps.store.put(key, body, { contentType: 'application/x-ndjson', tags: this.tags, signal: this.controller.signal });
     const sha256 = createHash('sha256').update(body).digest('hex');
@@ -176,13 +183,20 @@ export class S3RunOutput implements RunOutput {
       crashPoint('before-manifest');
       // The manifest is written only after every part it lists is complete; `_SUCCESS` after the manifest.
       const manifestKey = manifestKeyOf(this.deps.target.folder);
-      this.attempted.add(manifestKey);
-      await this.putSmall(manifestKey, Buffer.from(JSON.stringify(manifest, null, 2), 'utf8'), 'application/json');
+      this.deps.fence?.();
+      // Conditional: of two runners that reached this point for one folder, exactly one publishes. The other
+      // never deletes the winner's manifest (it is not in `attempted`), only its own parts.
+      const written = await this.writeManifest(manifestKey, Buffer.from(JSON.stringify(manifest, null, 2), 'utf8'));
+      if (!written) {
+        throw new AlreadyPublishedError('another runner published this run folder first: this attempt is discarded', { context: this.context() });
+      }
+      // The manifest makes the run published: from here on nothing deletes it, whatever fails next.
+      this.state = 'published';
       crashPoint('after-manifest-put');
       const successKey = `${this.deps.target.folder}/${SUCCESS_NAME}`;
-      this.attempted.add(successKey);
-      await this.putSmall(successKey, new Uint8Array(0), 'application/octet-stream');
-      this.state = 'published';
+      await this.putSmall(successKey, new Uint8Array(0), 'application/octet-stream').catch((e: unknown) =>
+        // A rerun or the next run's settle writes it (`ensureSuccessMarker`); the manifest is what readers trust.
+        this.log.warn({ err: toError(e), key: successKey }, 'could not write _SUCCESS after the manifest'));
       this.logSummary(manifest.rows, manifest.bytesOut, manifest.quarantined);
       return publishedRunOf(manifest);
     } catch (e) {
@@ -190,6 +204,24 @@ export class S3RunOutput implements RunOutput {
       if ((this.state as State) !== 'aborted') this.state = 'failed';
       this.failure ??= toError(e);
       throw e;
+    }
+  }
+
+  /**
+   * The conditional manifest write. When its answer is lost (a network error after S3 may have stored it),
+   * the manifest is read back: ours means written. If even that fails, the parts it may list are kept
+   * (`abort()` then deletes nothing) and the next run's settle step decides from what is in S3.
+   */
+  private async writeManifest(key: string, body: Uint8Array): Promise<boolean> {
+    const options = { contentType: 'application/json', tags: this.tags, signal: this.controller.signal };
+    try {
+      return await this.deps.store.putIfAbsent(key, body, options);
+    } catch (e) {
+      this.manifestUncertain = true;
+      const stored = await this.deps.store.get(key);
+      this.manifestUncertain = false;
+      if (stored === undefined) throw e;
+      return (JSON.parse(Buffer.from(stored).toString('utf8')) as { attempt?: unknown }).attempt === this.deps.target.attempt;
     }
   }
 
@@ -214,6 +246,10 @@ export class S3RunOutput implements RunOutput {
     await this.tail;
     const prefix = `${this.deps.target.folder}/`;
     const uploadsAborted = await this.deps.store.abortUploads(prefix);
+    if (this.manifestUncertain) {
+      this.log.warn({ reason: toError(reason).message }, 'run output aborted; parts kept: the manifest may have been written');
+      return;
+    }
     const keys = [...this.attempted];
     await this.deps.store.delete(keys);
     this.log.warn({ reason: toError(reason).message, deleted: keys.length, uploadsAborted }, 'run output aborted');

@@ -2,12 +2,12 @@ import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDB
 import { TransientError, type ErrorContext } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { sleep } from '../shared/time.js';
-import { BLOCKING_STATUSES, type CollectionName, type JobStatus } from '../shared/types.js';
+import { BLOCKING_STATUSES, type CollectionName } from '../shared/types.js';
 import type { StatusRow, StatusStore } from '../step/ports.js';
 import { isConditionFailed, statusStoreError } from './errors.js';
 import {
   ATTR, BY_COLLECTION_INDEX, FAILED_STATUSES, SEED_CORRELATION_ID, keyOf, rowFromItem, transitionUpdate, watermarkOf,
-  type Item, type StoredStatusRow,
+  type Item, type StoredStatus, type StoredStatusRow,
 } from './status-item.js';
 
 export interface DynamoStatusStoreOptions {
@@ -21,11 +21,13 @@ export interface DynamoStatusStoreOptions {
 }
 
 export type AcknowledgeResult =
-  | { readonly outcome: 'acknowledged'; readonly from: string; readonly to: string }
+  | { readonly outcome: 'acknowledged'; readonly from: string; readonly to: string; readonly note?: string }
   | { readonly outcome: 'not-found' }
   | { readonly outcome: 'not-failed'; readonly status: string };
 
 const BATCH_GET_MAX = 100;
+/** States a dead runner can leave with its output unsettled (published or not): what a settle step reads. */
+const UNSETTLED_STATUSES: readonly StoredStatus[] = ['EMR_PROCESSING', 'EMR_FAILED', '_EMR_FAILED'];
 const BATCH_GET_ATTEMPTS = 6;
 
 /** The job status table (DESIGN.md §3.3) in DynamoDB. Reads are queries (never scans), every one paginated. */
@@ -67,14 +69,33 @@ export class DynamoStatusStore implements StatusStore {
     return answer.Item === undefined ? undefined : rowFromItem(answer.Item);
   }
 
-  async transition(row: StatusRow, from: readonly (JobStatus | undefined)[]): Promise<boolean> {
-    const update = transitionUpdate(row, from, this.now());
+  async transition(row: StatusRow, from: readonly (StoredStatus | undefined)[], owner?: string): Promise<boolean> {
+    const update = transitionUpdate(row, from, this.now(), owner);
     const context = { correlationId: row.correlationId, collection: row.collection, status: row.status };
     const done = await this.conditional('UpdateItem', context, () =>
       this.options.client.send(new UpdateCommand({ TableName: this.options.tableName, ...update })),
     );
     this.logger.debug({ ...context, from: from.map((s) => s ?? '(absent)').join('|'), done }, 'status transition');
     return done;
+  }
+
+  async unsettledRows(collection: CollectionName): Promise<StoredStatusRow[]> {
+    const keys: Item[] = [];
+    for await (const items of this.queryCollection(collection, { onlyStatuses: UNSETTLED_STATUSES, newestFirst: true })) keys.push(...items);
+    return (await this.fullRows(keys)).filter((row) => row.outputChecked === undefined);
+  }
+
+  async touch(correlationId: string, collection: CollectionName, owner: string): Promise<boolean> {
+    return this.conditional('UpdateItem', { correlationId, collection, owner }, () =>
+      this.options.client.send(new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: keyOf(correlationId, collection),
+        UpdateExpression: 'SET #u = :u',
+        ConditionExpression: '#s = :processing AND #o = :o',
+        ExpressionAttributeNames: { '#u': ATTR.updatedAt, '#s': ATTR.status, '#o': ATTR.owner },
+        ExpressionAttributeValues: { ':u': this.now(), ':processing': 'EMR_PROCESSING', ':o': owner },
+      })),
+    );
   }
 
   /** The collection's latest runs, newest `TriggeredTime` first, as full rows. */
@@ -121,23 +142,38 @@ export class DynamoStatusStore implements StatusStore {
    * An operator's acknowledgement of a failed run: `EMR_FAILED` → `_EMR_FAILED` (likewise `LAMBDA_FAILED`),
    * recording who and when. Conditional on the status read just before, so it never hides a newer state.
    */
-  async acknowledge(correlationId: string, collection: CollectionName, who: string, at: number): Promise<AcknowledgeResult> {
+  async acknowledge(correlationId: string, collection: CollectionName, who: string, at: number, stale?: { readonly staleAfterMs: number; readonly why: string }): Promise<AcknowledgeResult> {
     for (let attempt = 1; attempt <= 3; attempt += 1) {
       const row = await this.get(correlationId, collection);
       if (row === undefined) return { outcome: 'not-found' };
-      if (!FAILED_STATUSES.has(row.status)) return { outcome: 'not-failed', status: row.status };
-      const to = `_${row.status}`;
+      // A stale in-flight row is cleared only while nothing renewed it since it was judged stale.
+      const clearsStale = stale !== undefined && row.status === 'EMR_PROCESSING' && row.emrClusterId === undefined
+        && at - (row.updatedAt ?? row.triggeredTime) > stale.staleAfterMs;
+      if (!FAILED_STATUSES.has(row.status) && !clearsStale) return { outcome: 'not-failed', status: row.status };
+      const to = clearsStale ? '_EMR_FAILED' : `_${row.status}`;
+      const names: Record<string, string> = { '#s': ATTR.status, '#by': ATTR.acknowledgedBy, '#at': ATTR.acknowledgedAt, '#u': ATTR.updatedAt };
+      const values: Item = { ':to': to, ':from': row.status, ':by': who, ':at': at, ':u': this.now() };
+      let set = 'SET #s = :to, #by = :by, #at = :at, #u = :u';
+      let condition = '#s = :from';
+      if (clearsStale) {
+        names['#why'] = ATTR.reason;
+        values[':why'] = `cleared by ${who}: ${stale.why}`;
+        values[':seen'] = row.updatedAt ?? null;
+        set += ', #why = :why';
+        condition += row.updatedAt === undefined ? ' AND attribute_not_exists(#u)' : ' AND #u = :seen';
+        if (row.updatedAt === undefined) delete values[':seen'];
+      }
       const done = await this.conditional('UpdateItem', { correlationId, collection, status: to }, () =>
         this.options.client.send(new UpdateCommand({
           TableName: this.options.tableName,
           Key: keyOf(correlationId, collection),
-          UpdateExpression: 'SET #s = :to, #by = :by, #at = :at, #u = :u',
-          ConditionExpression: '#s = :from',
-          ExpressionAttributeNames: { '#s': ATTR.status, '#by': ATTR.acknowledgedBy, '#at': ATTR.acknowledgedAt, '#u': ATTR.updatedAt },
-          ExpressionAttributeValues: { ':to': to, ':from': row.status, ':by': who, ':at': at, ':u': this.now() },
+          UpdateExpression: set,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         })),
       );
-      if (done) return { outcome: 'acknowledged', from: row.status, to };
+      if (done) return { outcome: 'acknowledged', from: row.status, to, ...(clearsStale ? { note: `cleared a stale in-flight row: ${stale.why}` } : {}) };
     }
     throw new TransientError(`status of ${correlationId}/${collection} kept changing while acknowledging it`, {
       context: { table: this.options.tableName, correlationId, collection },

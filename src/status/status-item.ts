@@ -18,6 +18,14 @@ export const ATTR = {
   updatedAt: 'UpdatedAt',
   acknowledgedBy: 'AcknowledgedBy',
   acknowledgedAt: 'AcknowledgedAt',
+  /** Why the row is in its state, in words for the operator (see status-reason-adapter.ts). */
+  reason: 'StatusReason',
+  /** The attempt token of the runner that moved the row to EMR_PROCESSING (it holds the collection lease). */
+  owner: 'Owner',
+  /** The run's output folder (key prefix in the output bucket), set when the run starts. */
+  outputFolder: 'OutputFolder',
+  /** When a settle step found this dead run's folder unpublished and removed it: never checked again. */
+  outputChecked: 'OutputChecked',
 } as const;
 
 /** GSI: hash `Collection`, range `TriggeredTime` (N), projecting the three attributes below. */
@@ -39,6 +47,9 @@ export interface StoredStatusRow extends StatusRow {
 
 export type Item = Record<string, unknown>;
 
+/** A status as stored: a contract status, or its acknowledged `_` form. */
+export type StoredStatus = JobStatus | `_${JobStatus}`;
+
 export function keyOf(correlationId: string, collection: CollectionName): Item {
   return { [ATTR.correlationId]: correlationId, [ATTR.collection]: collection };
 }
@@ -59,6 +70,10 @@ export function rowFromItem(item: Item): StoredStatusRow {
     updatedAt: numberOf(item[ATTR.updatedAt]),
     acknowledgedBy: typeof item[ATTR.acknowledgedBy] === 'string' ? item[ATTR.acknowledgedBy] : undefined,
     acknowledgedAt: numberOf(item[ATTR.acknowledgedAt]),
+    reason: typeof item[ATTR.reason] === 'string' ? item[ATTR.reason] : undefined,
+    owner: typeof item[ATTR.owner] === 'string' ? item[ATTR.owner] : undefined,
+    outputFolder: typeof item[ATTR.outputFolder] === 'string' ? item[ATTR.outputFolder] : undefined,
+    outputChecked: numberOf(item[ATTR.outputChecked]),
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) row[k] = v;
   return row as unknown as StoredStatusRow;
@@ -78,7 +93,7 @@ export interface UpdateParts {
  * `UpdatedAt`, only if the stored `JobStatus` is one of `from`, or the item is absent when `from` has undefined.
  * Every name goes through ExpressionAttributeNames: `Collection` is a DynamoDB reserved word.
  */
-export function transitionUpdate(row: StatusRow, from: readonly (JobStatus | undefined)[], now: number): UpdateParts {
+export function transitionUpdate(row: StatusRow, from: readonly (StoredStatus | undefined)[], now: number, owner?: string): UpdateParts {
   if (from.length === 0) throw new RangeError('transition needs at least one allowed current state');
   // DynamoDB rejects unused names and values, so each is added where it is used.
   const names: Record<string, string> = {};
@@ -91,11 +106,22 @@ export function transitionUpdate(row: StatusRow, from: readonly (JobStatus | und
     [ATTR.processedDataEnd, row.processedDataEnd],
     [ATTR.emrReadyTime, row.emrReadyTime],
     [ATTR.emrClusterId, row.emrClusterId],
+    [ATTR.reason, row.reason],
+    [ATTR.owner, row.owner],
+    [ATTR.outputFolder, row.outputFolder],
+    [ATTR.outputChecked, row.outputChecked],
     [ATTR.updatedAt, now],
   ];
+  // These bookkeeping attributes are removed by null (a contract attribute's null is stored as NULL).
+  const removable = new Set<string>([ATTR.reason, ATTR.owner, ATTR.outputChecked]);
+  const removes: string[] = [];
   fields.forEach(([name, value], i) => {
     if (value === undefined) return;
     names[`#a${i}`] = name;
+    if (value === null && removable.has(name)) {
+      removes.push(`#a${i}`);
+      return;
+    }
     values[`:a${i}`] = value;
     sets.push(`#a${i} = :a${i}`);
   });
@@ -104,16 +130,23 @@ export function transitionUpdate(row: StatusRow, from: readonly (JobStatus | und
     names['#id'] = ATTR.correlationId;
     conditions.push('attribute_not_exists(#id)');
   }
-  const states = from.filter((s): s is JobStatus => s !== undefined);
+  const states = from.filter((s): s is StoredStatus => s !== undefined);
   if (states.length > 0) {
     names['#s'] = ATTR.status;
     states.forEach((s, i) => (values[`:from${i}`] = s));
     conditions.push(`#s IN (${states.map((_, i) => `:from${i}`).join(', ')})`);
   }
+  let condition = conditions.join(' OR ');
+  if (owner !== undefined) {
+    // Only the runner that owns the row may move it on: a runner that lost its lease must not.
+    names['#owner'] = ATTR.owner;
+    values[':owner'] = owner;
+    condition = `(${condition}) AND #owner = :owner`;
+  }
   return {
     Key: keyOf(row.correlationId, row.collection),
-    UpdateExpression: `SET ${sets.join(', ')}`,
-    ConditionExpression: conditions.join(' OR '),
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ConditionExpression: condition,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };

@@ -2,14 +2,14 @@ import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamod
 import type { JobStatus } from '../shared/types.js';
 import type { StatusRow } from '../step/ports.js';
 import { isConditionFailed, statusStoreError } from './errors.js';
-import { transitionUpdate } from './status-item.js';
+import { ATTR, transitionUpdate } from './status-item.js';
 
 /**
  * Why a row is in its state, in words for the operator reading the table: "cluster j-… terminated
  * (TERMINATED_WITH_ERRORS: bootstrap failure) before the run finished", "deferred: cluster j-… still active".
  * An attribute added next to the contract's ones (DESIGN.md §3.3 names stay as they are).
  */
-export const REASON_ATTR = 'StatusReason';
+export const REASON_ATTR = ATTR.reason;
 
 export interface StatusReasonsOptions {
   readonly tableName: string;
@@ -30,19 +30,9 @@ export class StatusReasons {
    * reason it removes an earlier one, so a launched row does not keep the "waiting for …" of its past.
    */
   async transition(row: StatusRow, from: readonly (JobStatus | undefined)[], reason?: string): Promise<boolean> {
-    const update = transitionUpdate(row, from, this.now());
-    const names = { ...update.ExpressionAttributeNames, '#why': REASON_ATTR };
-    const values = { ...update.ExpressionAttributeValues, ...(reason === undefined ? {} : { ':why': reason }) };
-    const expression = reason === undefined ? `${update.UpdateExpression} REMOVE #why` : `${update.UpdateExpression}, #why = :why`;
+    const update = transitionUpdate({ ...row, reason: reason ?? null }, from, this.now());
     try {
-      await this.options.client.send(new UpdateCommand({
-        TableName: this.options.tableName,
-        Key: update.Key,
-        UpdateExpression: expression,
-        ConditionExpression: update.ConditionExpression,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }));
+      await this.options.client.send(new UpdateCommand({ TableName: this.options.tableName, ...update }));
       return true;
     } catch (e) {
       if (isConditionFailed(e)) return false;

@@ -21,9 +21,13 @@ export interface CollectionRunPorts {
 export interface CollectionRunOptions {
   readonly collection: CollectionConfig;
   readonly correlationId: string;
+  /** This runner's attempt token (part names). */
+  readonly attempt: string;
   readonly triggeredTime: number;
   readonly window: Window;
   readonly folder: string;
+  /** Called before every object written; throws when this runner may no longer write (its lease). */
+  readonly fence?: () => void;
   readonly scanConcurrency: number;
   readonly maxQuarantined: number;
   readonly signal?: AbortSignal;
@@ -52,12 +56,13 @@ export async function runCollection(ports: CollectionRunPorts, options: Collecti
     table: collection.table,
     pii: collection.pii,
     correlationId: options.correlationId,
+    attempt: options.attempt,
     triggeredTime: options.triggeredTime,
     window,
     folder: options.folder,
   };
   const ranges = await ports.hbase.regions(collection.name, signal);
-  const output = await ports.sink.open(target);
+  const output = await ports.sink.open(target, options.fence ? { fence: options.fence } : {});
   let records = 0;
   let quarantined = 0;
   let bytesIn = 0;

@@ -4,7 +4,8 @@ import type { CollectionConfig } from '../shared/types.js';
 export function collectionDdl(collection: CollectionConfig, bucket: string, prefix: string, database = 'ingest_replica'): string {
   const name = `${collection.db}_${collection.table}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   const location = `s3://${bucket}/${prefix ? `${prefix}/` : ''}${collection.db}_${collection.table}/`;
-  return `-- ${collection.name}: one folder per run; only folders with a manifest.json are published runs.
+  return `-- ${collection.name}: one folder per run; only folders with a _manifest.json are published runs
+-- (the manifest, _SUCCESS and _quarantine/ start with '_', so Athena reads only the Parquet parts).
 -- Partition by run folder so readers can add exactly the runs whose manifest exists.
 CREATE DATABASE IF NOT EXISTS ${database};
 
@@ -22,8 +23,8 @@ STORED AS PARQUET
 LOCATION '${location}'
 TBLPROPERTIES ('parquet.compression'='SNAPPY');
 
--- Add each published run (a folder holding manifest.json), e.g.:
--- ALTER TABLE ${database}.${name} ADD IF NOT EXISTS PARTITION (run='20261125-1030') LOCATION '${location}20261125-1030/';
+-- Add each published run (a folder holding _manifest.json), e.g.:
+-- ALTER TABLE ${database}.${name} ADD IF NOT EXISTS PARTITION (run='20261125-1030_<correlation id>') LOCATION '${location}20261125-1030_<correlation id>/';
 
 CREATE OR REPLACE VIEW ${database}.${name}_latest AS
 SELECT id, \`timestamp\`, record, db, collection, row_key, record_type

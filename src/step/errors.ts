@@ -8,3 +8,9 @@ export class QuarantineLimitError extends IngestError {}
 
 /** The status row changed under us (a newer state is there): this runner must not publish or overwrite it. */
 export class StaleRunnerError extends IngestError {}
+
+/** The run folder already holds a manifest written by another attempt: this attempt must not publish. */
+export class AlreadyPublishedError extends IngestError {}
+
+/** Another runner holds the collection's lease and did not let go within the wait. */
+export class CollectionBusyError extends IngestError {}

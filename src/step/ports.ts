@@ -1,4 +1,4 @@
-import type { CollectionName, JobStatus, Window } from '../shared/types.js';
+import type { CollectionConfig, CollectionName, JobStatus, Window } from '../shared/types.js';
 import type { QuarantineReason } from '../contracts/envelope.js';
 
 /**
@@ -96,16 +96,28 @@ export interface RunTarget {
   readonly table: string;
   readonly pii: boolean;
   readonly correlationId: string;
+  /** This runner's attempt token: in part names, so two attempts of one run never write the same key. */
+  readonly attempt: string;
   readonly triggeredTime: number;
   readonly window: Window;
-  /** Key prefix of this run's folder, e.g. `incremental/core_addresses/20200805-0707`. */
+  /** Key prefix of this run's folder, e.g. `incremental/core_addresses/20200805-0707_<correlation id>`. */
   readonly folder: string;
+}
+
+export interface OpenOptions {
+  /**
+   * Called before every object the run writes (parts, quarantine, manifest); throws when this runner may no
+   * longer write (its collection lease is lost or about to expire). The fence against a runner that stalled.
+   */
+  readonly fence?: () => void;
 }
 
 export interface PublishedRun {
   readonly folder: string;
   /** The run that published this folder, its window and its largest cell timestamp (from the manifest). */
   readonly correlationId: string;
+  readonly attempt: string;
+  readonly collection: string;
   readonly window: Window;
   readonly maxTimestamp: number | null;
   readonly manifestKey: string;
@@ -127,14 +139,19 @@ export interface RunOutput {
 }
 
 export interface RecordSink {
-  open(target: RunTarget): Promise<RunOutput>;
+  open(target: RunTarget, options?: OpenOptions): Promise<RunOutput>;
   /** Whether a run folder already holds a manifest (a rerun of a published run). */
   published(folder: string): Promise<PublishedRun | undefined>;
   /**
    * Writes the `_SUCCESS` marker of a published run folder when it is missing (a crash between the manifest
    * and the marker), so that a rerun leaves the folder as a clean run does.
    */
-  ensureSuccessMarker(target: RunTarget): Promise<void>;
+  ensureSuccessMarker(folder: string, collection: CollectionConfig): Promise<void>;
+  /**
+   * Removes every object of an abandoned run folder that holds no manifest (a runner that died before
+   * publishing); refuses a published one. Returns how many objects and uploads it removed.
+   */
+  discard(folder: string): Promise<number>;
 }
 
 // ─── Status ───────────────────────────────────────────────────────────────────────────────────────────
@@ -148,6 +165,14 @@ export interface StatusRow {
   readonly processedDataEnd?: number | null;
   readonly emrClusterId?: string;
   readonly emrReadyTime?: number;
+  /** Why the row is in its state (`StatusReason`); null removes an earlier one. */
+  readonly reason?: string | null;
+  /** The attempt token of the runner working on the row (`Owner`); null removes it. */
+  readonly owner?: string | null;
+  /** The run's output folder (`OutputFolder`). */
+  readonly outputFolder?: string;
+  /** When a settle step found the dead run's folder unpublished (`OutputChecked`); null removes it. */
+  readonly outputChecked?: number | null;
 }
 
 export interface StatusStore {
@@ -156,10 +181,44 @@ export interface StatusStore {
   get(correlationId: string, collection: CollectionName): Promise<StatusRow | undefined>;
   /**
    * Conditional transition: succeeds only when the row's current status is one of `from` (or absent when
-   * `from` includes `undefined`). Returns false when the condition failed (a newer state is there).
+   * `from` includes `undefined`), and, given `owner`, only when the row's `Owner` is that attempt. Returns
+   * false when the condition failed (a newer state is there, or another runner owns the row).
    */
   transition(
     row: StatusRow,
-    from: readonly (JobStatus | undefined)[],
+    from: readonly (JobStatus | `_${JobStatus}` | undefined)[],
+    owner?: string,
   ): Promise<boolean>;
+  /**
+   * Rows of the collection whose runner may have died with its output unsettled: `EMR_PROCESSING`,
+   * `EMR_FAILED` or `_EMR_FAILED`, not yet marked `OutputChecked`. Full rows, newest first.
+   */
+  unsettledRows(collection: CollectionName): Promise<StatusRow[]>;
+  /** Heartbeat: sets `UpdatedAt` if the row is still `EMR_PROCESSING` and owned by `owner`; false otherwise. */
+  touch(correlationId: string, collection: CollectionName, owner: string): Promise<boolean>;
+}
+
+// ─── Collection lease ─────────────────────────────────────────────────────────────────────────────────
+
+export interface LeaseHolder {
+  readonly attempt: string;
+  readonly correlationId: string;
+  readonly expiresAt: number;
+}
+
+export type LeaseAttempt = { readonly acquired: true } | { readonly acquired: false; readonly holder: LeaseHolder };
+
+/**
+ * One runner at a time per collection, whatever its correlation id: a lease (owner token + expiry) that a
+ * runner renews while it works and that frees itself when the runner dies. Every write is conditional.
+ */
+export interface CollectionLease {
+  /** Takes the lease when free, expired, or already this attempt's. */
+  acquire(collection: CollectionName, owner: Omit<LeaseHolder, 'expiresAt'>, now: number, leaseMs: number): Promise<LeaseAttempt>;
+  /** Extends the lease; false when it is no longer this attempt's. */
+  renew(collection: CollectionName, attempt: string, now: number, leaseMs: number): Promise<boolean>;
+  /** Frees the lease if it is this attempt's. */
+  release(collection: CollectionName, attempt: string): Promise<boolean>;
+  /** The current holder, expired or not, if any. */
+  holder(collection: CollectionName): Promise<LeaseHolder | undefined>;
 }

@@ -164,10 +164,12 @@ async function unwrapDistinct(parsed: readonly (ParsedEnvelope | RecordError)[],
       );
       keys.set(id, key.length === 16 || key.length === 32 ? key : new RecordError('bad-data-key', `the data key is ${key.length} bytes, expected 16 or 32`));
     } catch (caught) {
-      // Only a refusal of this one wrapped key quarantines its records; a service-wide failure (DKS down,
-      // certificate revoked, retries spent) fails the collection so that nothing is quarantined for it.
+      // Only a refusal of this one wrapped key quarantines its records, with the reason the key service gave
+      // (malformed key or key id, wrong-length key, DKS 400, or a key DKS kept failing on while others
+      // unwrapped: see keys/key-cache.ts); a service-wide failure (DKS down, certificate revoked) fails the
+      // collection so that nothing is quarantined for it.
       if (!(caught instanceof KeyRejectedError) || context.signal?.aborted) throw toError(caught);
-      keys.set(id, new RecordError('unknown-data-key', `the key service refused the data key: ${caught.message}`));
+      keys.set(id, new RecordError(caught.reason, `the key service refused the data key: ${caught.message}`));
     }
   }));
   return keys;

@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '../shared/logger.js';
-import { runFolderName } from '../shared/time.js';
+import { runFolderOf } from '../shared/time.js';
 import type { CollectionConfig, Window } from '../shared/types.js';
 import { runCollection } from './collection-run.js';
 import type { CollectionSummary, StepPorts } from './run-step.js';
 
 /**
- * Ad hoc reprocessing of one collection over a chosen window. It writes under its own prefix, never reads or
- * moves the watermark and never touches the status table, so the scheduled runs are unaffected.
+ * Ad hoc reprocessing of one collection over a chosen window. It writes under its own prefix, in a folder of
+ * its own (named after its own correlation id, so two reprocesses started in the same minute never meet),
+ * never reads or moves the watermark and never touches the status table, so the scheduled runs are unaffected.
  */
 export interface ReprocessRequest {
   readonly collection: CollectionConfig;
@@ -26,12 +27,13 @@ export async function reprocess(ports: StepPorts, request: ReprocessRequest): Pr
   const now = request.now ?? started;
   const { collection } = request;
   const correlationId = `reprocess-${randomUUID()}`;
-  const folder = `${request.outputPrefix}/${collection.db}_${collection.table}/${runFolderName(now)}`;
+  const folder = runFolderOf(request.outputPrefix, collection, now, correlationId);
   const logger = request.logger.child({ correlationId, collection: collection.name });
   logger.info({ window: request.window, folder }, 'reprocessing started');
   const result = await runCollection(ports, {
     collection,
     correlationId,
+    attempt: randomBytes(4).toString('hex'),
     triggeredTime: now,
     window: request.window,
     folder,

@@ -1,21 +1,27 @@
 import pLimit from 'p-limit';
+import { randomBytes } from 'node:crypto';
 import { crashPoint } from '../shared/crash-points.js';
 import { toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { runFolderName } from '../shared/time.js';
+import { runFolderOf } from '../shared/time.js';
 import type { CollectionConfig, Window } from '../shared/types.js';
 import { runCollection, type CollectionRunPorts } from './collection-run.js';
-import { StaleRunnerError } from './errors.js';
-import type { KeyServiceStats, StatusRow, StatusStore } from './ports.js';
+import { CollectionBusyError, StaleRunnerError } from './errors.js';
+import { DEFAULT_LEASE, HeldLease, type LeaseSettings } from './lease-keeper.js';
+import type { CollectionLease, KeyServiceStats, StatusRow, StatusStore } from './ports.js';
+import { settleCollection } from './settle.js';
 import { computeWindow } from './window.js';
 
 /**
  * The EMR step in scheduled mode: every collection on its own window, a few at a time. Each collection's
  * status moves EMR_PROCESSING → EMR_COMPLETED | EMR_FAILED with conditional writes, and only after its output
- * is published — so a crash leaves either a published run with a trustworthy watermark, or nothing.
+ * is published. One runner per collection at a time (its lease); before reading the watermark, the runs that
+ * dead runners left are settled from what they published (settle.ts), so however a run ends — crash,
+ * reconcile, `ack`, a new trigger, a rerun — every record is published exactly once.
  */
 export interface StepPorts extends CollectionRunPorts {
   readonly status: StatusStore;
+  readonly lease: CollectionLease;
   /** Key-service counters for one collection (calls, retries, cache hits and misses). */
   keyStats(): KeyServiceStats;
 }
@@ -33,9 +39,14 @@ export interface StepRunRequest {
   readonly emr?: { readonly clusterId: string; readonly readyTime: number };
   readonly signal?: AbortSignal;
   readonly logger: Logger;
+  /** The collection lease's duration and how long to wait for a busy collection (defaults: DEFAULT_LEASE). */
+  readonly lease?: LeaseSettings;
+  /** The clock of leases and status bookkeeping (tests move it). */
+  readonly now?: () => number;
 }
 
-export type CollectionOutcome = 'completed' | 'failed' | 'skipped';
+/** `deferred`: another runner held the collection for the whole lease wait; nothing was read or written. */
+export type CollectionOutcome = 'completed' | 'failed' | 'skipped' | 'deferred';
 
 export interface CollectionSummary {
   readonly collection: string;
@@ -74,12 +85,18 @@ export async function runStep(portsFor: StepPortsFactory, request: StepRunReques
   })));
 }
 
+/** States a runner may move to EMR_PROCESSING (it holds the collection's lease, so EMR_PROCESSING means a dead runner). */
 const RUNNABLE_FROM = [undefined, 'LAMBDA_TRIGGERED', 'WAITING', 'EMR_LAUNCHED', 'EMR_PROCESSING', 'EMR_FAILED'] as const;
+/** States a runner that found its collection busy moves to DEFERRED (not a failure: nothing was tried). */
+const DEFERRABLE_FROM = [undefined, 'LAMBDA_TRIGGERED', 'WAITING', 'EMR_LAUNCHED'] as const;
+const REASON_MAX = 400;
 
 async function runOne(ports: StepPorts, collection: CollectionConfig, request: StepRunRequest): Promise<CollectionSummary> {
   const started = Date.now();
-  const logger = request.logger.child({ correlationId: request.correlationId, collection: collection.name });
-  const folder = `${request.outputPrefix}/${collection.db}_${collection.table}/${runFolderName(request.triggeredTime)}`;
+  const now = request.now ?? Date.now;
+  const attempt = randomBytes(4).toString('hex');
+  const logger = request.logger.child({ correlationId: request.correlationId, collection: collection.name, attempt });
+  const folder = runFolderOf(request.outputPrefix, collection, request.triggeredTime, request.correlationId);
   const base = { collection: collection.name, folder, records: 0, quarantined: 0, bytesIn: 0, bytesOut: 0, keyLookups: 0 };
   const summary = (fields: Partial<CollectionSummary> & { outcome: CollectionOutcome }): CollectionSummary =>
     ({ ...base, keys: ports.keyStats(), durationMs: Date.now() - started, ...fields });
@@ -96,50 +113,81 @@ async function runOne(ports: StepPorts, collection: CollectionConfig, request: S
     logger.info('collection already completed by this run; nothing to do');
     return summary({ outcome: 'skipped', note: 'already completed' });
   }
-  const previouslyPublished = await ports.sink.published(folder);
-  if (previouslyPublished && previouslyPublished.correlationId === request.correlationId) {
-    // A rerun after a crash between publication and the status update: finish the status, do not re-read.
-    await ports.sink.ensureSuccessMarker({
-      collection: collection.name, db: collection.db, table: collection.table, pii: collection.pii,
-      correlationId: request.correlationId, triggeredTime: request.triggeredTime, window: previouslyPublished.window, folder,
-    });
-    const end = previouslyPublished.maxTimestamp ?? null;
-    const moved = await ports.status.transition(row({ status: 'EMR_COMPLETED', processedDataStart: previouslyPublished.window?.start ?? null, processedDataEnd: end }), RUNNABLE_FROM);
-    logger.info({ folder, moved }, 'run was already published; status completed');
-    return summary({ outcome: moved ? 'completed' : 'skipped', note: 'already published', records: previouslyPublished.rows, maxTimestamp: end });
+  const held = await HeldLease.take(ports.lease, { collection: collection.name, attempt, correlationId: request.correlationId }, request.lease ?? DEFAULT_LEASE, {
+    now, logger, ...(request.signal ? { signal: request.signal } : {}),
+    onWait: (holder) => logger.info({ holder }, 'collection is being processed by another runner; waiting for its lease'),
+  });
+  if (!(held instanceof HeldLease)) {
+    const busy = new CollectionBusyError(`another runner holds ${collection.name}: run ${held.busy.correlationId} (attempt ${held.busy.attempt}) until ${new Date(held.busy.expiresAt).toISOString()}`, { context: { collection: collection.name } });
+    logger.warn({ err: busy }, 'collection deferred');
+    await ports.status.transition(row({ status: 'DEFERRED', reason: busy.message }), DEFERRABLE_FROM);
+    return summary({ outcome: 'deferred', note: busy.message });
+  }
+  try {
+    return await underLease(ports, collection, request, { held, attempt, folder, logger, now, row, summary });
+  } finally {
+    await held.release();
+  }
+}
+
+interface LeaseContext {
+  readonly held: HeldLease;
+  readonly attempt: string;
+  readonly folder: string;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly row: (fields: Partial<StatusRow> & Pick<StatusRow, 'status'>) => StatusRow;
+  readonly summary: (fields: Partial<CollectionSummary> & { outcome: CollectionOutcome }) => CollectionSummary;
+}
+
+async function underLease(ports: StepPorts, collection: CollectionConfig, request: StepRunRequest, ctx: LeaseContext): Promise<CollectionSummary> {
+  const { held, attempt, folder, logger, row, summary } = ctx;
+  // The published output decides: runs that died after their manifest count as completed before the
+  // watermark is read (this run's own earlier attempt included), and unpublished leftovers are removed.
+  const settled = await settleCollection(ports, collection, { correlationId: request.correlationId, now: ctx.now, logger });
+  if (settled.completed.some((r) => r.correlationId === request.correlationId)) {
+    const published = await ports.sink.published(folder);
+    logger.info({ folder }, 'run was already published; status completed');
+    return summary({ outcome: 'completed', note: 'already published', records: published?.rows ?? 0, maxTimestamp: published?.maxTimestamp ?? null });
   }
 
   const watermark = await ports.status.lastCompletedEnd(collection.name);
   const window = computeWindow({ watermark, endTime: request.endTime, visibilityLagMs: request.visibilityLagMs });
   const start = window.start;
-  if (!(await ports.status.transition(row({ status: 'EMR_PROCESSING', processedDataStart: start }), RUNNABLE_FROM))) {
-    const error = new StaleRunnerError('the status row holds a newer state: another runner owns this collection', { context: { collection: collection.name, correlationId: request.correlationId } });
+  const processing = row({ status: 'EMR_PROCESSING', processedDataStart: start, owner: attempt, outputFolder: folder, outputChecked: null, reason: null });
+  if (!(await ports.status.transition(processing, RUNNABLE_FROM))) {
+    const current = await ports.status.get(request.correlationId, collection.name);
+    const error = new StaleRunnerError(`the status row is ${current?.status ?? '(gone)'}: this run can no longer process the collection`, { context: { collection: collection.name, correlationId: request.correlationId } });
     logger.error({ err: error }, 'collection not started');
-    return summary({ outcome: 'failed', note: error.message });
+    return summary({ outcome: current?.status === 'EMR_COMPLETED' ? 'skipped' : 'failed', note: error.message });
   }
+  held.keepAlive(() => ports.status.touch(request.correlationId, collection.name, attempt));
   crashPoint('after-status-processing');
   if (window.empty) {
-    await complete(ports, row({ status: 'EMR_COMPLETED', processedDataStart: start, processedDataEnd: null }));
+    await complete(ports, row({ status: 'EMR_COMPLETED', processedDataStart: start, processedDataEnd: null, reason: window.reason }), attempt);
     logger.info({ reason: window.reason }, 'window is empty; completed with nothing to publish');
     return summary({ outcome: 'completed', note: window.reason, maxTimestamp: null });
   }
 
   try {
     logger.info({ window }, 'collection started');
+    const signal = request.signal ? AbortSignal.any([request.signal, held.signal]) : held.signal;
     const result = await runCollection(ports, {
       collection,
       correlationId: request.correlationId,
+      attempt,
       triggeredTime: request.triggeredTime,
       window: { start: window.start, end: window.end },
       folder,
       scanConcurrency: request.scanConcurrency,
       maxQuarantined: request.maxQuarantined,
-      ...(request.signal ? { signal: request.signal } : {}),
+      signal,
+      fence: () => held.fence(),
       logger,
     });
     crashPoint('after-manifest');
     // Invariant: the watermark (ProcessedDataEnd of EMR_COMPLETED) moves only after the manifest is written.
-    await complete(ports, row({ status: 'EMR_COMPLETED', processedDataStart: window.start, processedDataEnd: result.maxTimestamp }));
+    await complete(ports, row({ status: 'EMR_COMPLETED', processedDataStart: window.start, processedDataEnd: result.maxTimestamp }), attempt);
     crashPoint('after-status-completed');
     return summary({
       outcome: 'completed',
@@ -156,14 +204,20 @@ async function runOne(ports: StepPorts, collection: CollectionConfig, request: S
     const error = toError(caught);
     logger.error({ err: error }, 'collection failed');
     await ports.status
-      .transition(row({ status: 'EMR_FAILED', processedDataStart: window.start }), ['EMR_PROCESSING'])
+      .transition(row({ status: 'EMR_FAILED', processedDataStart: window.start, reason: failureReason(error) }), ['EMR_PROCESSING'], attempt)
       .catch((statusError: unknown) => logger.error({ err: toError(statusError) }, 'could not record EMR_FAILED'));
     return summary({ outcome: 'failed', note: error.message, window: { start: window.start, end: window.end } });
   }
 }
 
-async function complete(ports: StepPorts, row: StatusRow): Promise<void> {
-  if (!(await ports.status.transition(row, ['EMR_PROCESSING']))) {
+/** The row's `StatusReason` for a failure: the error's class and message, short enough to read in a console. */
+export function failureReason(error: Error): string {
+  const text = `${error.name}: ${error.message}`;
+  return text.length > REASON_MAX ? `${text.slice(0, REASON_MAX - 1)}…` : text;
+}
+
+async function complete(ports: StepPorts, row: StatusRow, owner: string): Promise<void> {
+  if (!(await ports.status.transition(row, ['EMR_PROCESSING'], owner))) {
     throw new StaleRunnerError('the status row changed while this runner worked: completion not recorded', {
       context: { collection: row.collection, correlationId: row.correlationId },
     });

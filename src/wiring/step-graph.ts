@@ -7,6 +7,7 @@ import { DksKeyService } from '../keys/dks-adapter.js';
 import { CachingKeyService } from '../keys/key-cache.js';
 import { KmsKeyService } from '../keys/kms-adapter.js';
 import { createS3RecordSink } from '../sink/s3-adapter.js';
+import { DynamoCollectionLease } from '../status/collection-lease-adapter.js';
 import { DynamoStatusStore } from '../status/dynamo-status-adapter.js';
 import { ConfigError, toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -39,14 +40,16 @@ export function buildStepGraph(config: StepConfig, logger: Logger): StepGraph {
     });
   const s3 = s3Client(config);
   const sink = createS3RecordSink({ s3, bucket: config.outputBucket, ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}), logger });
-  const status = new DynamoStatusStore({ tableName: config.statusTable, client: dynamoDocumentClient(config), logger });
+  const dynamo = dynamoDocumentClient(config);
+  const status = new DynamoStatusStore({ tableName: config.statusTable, client: dynamo, logger });
+  const lease = new DynamoCollectionLease({ tableName: config.statusTable, client: dynamo });
   const secrets = new SecretsManagerCollections({ client: secretsClient(config), secretId: config.collectionsSecret, logger });
   return {
     portsFor: () => {
       // One cache per collection so its counters are its own; data keys are not shared across collections.
       // DKS retries too: a scoped view shares the connections (the bound on DKS load) but counts its own.
       const keys = new CachingKeyService(keyService instanceof DksKeyService ? keyService.scoped() : keyService);
-      return { hbase, keys, sink, status, keyStats: () => keys.stats() };
+      return { hbase, keys, sink, status, lease, keyStats: () => keys.stats() };
     },
     collections: async (requested) => {
       let configured: CollectionConfig[] = [];

@@ -13,6 +13,14 @@ import { KeyRejectedError, KeyServiceAccessError, KeyServiceUnavailableError } f
 import { KmsKeyService } from '../../src/keys/kms-adapter.js';
 import { CLIENT_COMMON_NAME, ensureDevCertificates, type DevCertificates } from '../../src/local/dks/certs.js';
 import { KmsDataKeys } from '../../src/local/dks/kms-adapter.js';
+import { HSM_KEY_ID, HsmDataKeys } from '../../src/local/dks/hsm-keys.js';
+import { CachingKeyService } from '../../src/keys/key-cache.js';
+import { aesCtrEncrypt } from '../../src/contracts/aes-ctr.js';
+import { buildEnvelope } from '../../src/contracts/envelope.js';
+import { idJsonOf, rowKeyOf } from '../../src/contracts/row-key.js';
+import { TransientError } from '../../src/shared/errors.js';
+import { decodeBatch } from '../../src/step/record-decoder.js';
+import type { Cell, WrappedKey } from '../../src/step/ports.js';
 import { startDksServer, type DksServer } from '../../src/local/dks/server.js';
 
 /** The local DKS runs in-process on a free port, with certificates in a fresh temp folder. */
@@ -161,16 +169,57 @@ describe('local DKS over mutual TLS', () => {
     expect(server.stats().requests).toBe(0);
   });
 
+  it('rejects an unknown keyId with 400 as a KeyRejectedError, asked once', async () => {
+    const client = dks();
+    const error = await client.unwrap({ keyEncryptionKeyId: 'cloudhsm:1,2', encryptedEncryptionKey: standaloneWrap(Buffer.alloc(16)) }, 'corr-bad').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyRejectedError);
+    expect(error).toMatchObject({ reason: 'unknown-data-key', context: { status: 400, keyEncryptionKeyId: 'cloudhsm:1,2', correlationId: 'corr-bad' } });
+    expect(server.stats().decrypt).toMatchObject({ calls: 1, rejected: 1 });
+  });
+
   it.each([
-    ['not base64', 'STANDALONE', '!!not-base64!!'],
-    ['the wrong length', 'STANDALONE', Buffer.alloc(12).toString('base64')],
-    ['an unknown keyId', 'cloudhsm:1,2', standaloneWrap(Buffer.alloc(16))],
-  ])('rejects a key that is %s with 400 as a KeyRejectedError, asked once', async (_, keyId, wrapped) => {
+    ['not base64', 'STANDALONE', '!!not-base64!!', 'wrapped-key-malformed'],
+    ['too short to be a wrap', 'STANDALONE', Buffer.alloc(12).toString('base64'), 'wrapped-key-malformed'],
+    ['under a key id with a newline', 'STANDALONE\n', standaloneWrap(Buffer.alloc(16)), 'key-id-malformed'],
+  ])('refuses a wrapped key that is %s without calling DKS', async (_, keyId, wrapped, reason) => {
     const client = dks();
     const error = await client.unwrap({ keyEncryptionKeyId: keyId, encryptedEncryptionKey: wrapped }, 'corr-bad').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KeyRejectedError);
-    expect((error as KeyRejectedError).context).toMatchObject({ status: 400, keyEncryptionKeyId: keyId, correlationId: 'corr-bad' });
-    expect(server.stats().decrypt).toMatchObject({ calls: 1, rejected: 1 });
+    expect(error).toMatchObject({ reason, context: { correlationId: 'corr-bad' } });
+    expect(client.stats().requests).toBe(0);
+    expect(server.stats().decrypt.calls).toBe(0);
+  });
+
+  it('answers a garbled key with 500, Spring\'s error JSON and the connection closed, as the real STANDALONE mode', async () => {
+    const agent = new Agent({ connect: { ca: pems.ca, cert: pems.clientCert, key: pems.clientKey } });
+    try {
+      const res = await request(`${server.url}/datakey/actions/decrypt?keyId=STANDALONE&correlationId=c`, { method: 'POST', body: '!!not-base64!!', dispatcher: agent });
+      const json = JSON.parse(await res.body.text()) as Record<string, unknown>;
+      expect(res.statusCode).toBe(500);
+      expect(res.headers.connection).toBe('close');
+      expect(json).toMatchObject({ status: 500, error: 'Internal Server Error', path: '/datakey/actions/decrypt' });
+      expect(Number.isNaN(Date.parse(String(json.timestamp)))).toBe(false);
+    } finally {
+      await agent.close();
+    }
+    expect(server.stats().decrypt).toMatchObject({ calls: 1, failed: 1, rejected: 0 });
+  });
+
+  it('answers valid base64 of the wrong length with 200 and that many bytes, which the client refuses as bad-data-key', async () => {
+    const wrapped = Buffer.from(Array.from({ length: 24 }, (_, i) => i));
+    const res = await raw('/datakey/actions/decrypt?keyId=STANDALONE&correlationId=c', { method: 'POST', body: wrapped.toString('base64'), cert: pems.clientCert, key: pems.clientKey });
+    expect(res.status).toBe(200);
+    expect(Buffer.from(String(res.json?.plaintextDataKey), 'base64')).toEqual(Buffer.from(wrapped).reverse());
+    const client = dks();
+    const error = await client.unwrap({ keyEncryptionKeyId: 'STANDALONE', encryptedEncryptionKey: wrapped.toString('base64') }, 'c').catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'bad-data-key', retryable: false, context: { dataKeyBytes: 24 } });
+    expect(client.stats()).toMatchObject({ requests: 1, retries: 0 });
+  });
+
+  it('answers 400 to an empty body and a missing keyId', async () => {
+    const post = (path: string, body: string) => raw(path, { method: 'POST', body, cert: pems.clientCert, key: pems.clientKey });
+    expect((await post('/datakey/actions/decrypt?keyId=STANDALONE', '')).status).toBe(400);
+    expect((await post('/datakey/actions/decrypt', standaloneWrap(Buffer.alloc(16)))).status).toBe(400);
   });
 
   it('retries 503s with backoff, then gives up with a TransientError naming DKS and the attempts', async () => {
@@ -285,17 +334,160 @@ describe('local DKS backed by KMS (moto)', () => {
   });
 
   it.each([
-    ['random bytes', randomBytes(120).toString('base64')],
-    ['not base64', '%%%'],
-  ])('rejects a garbled KMS ciphertext (%s) with 400', async (_, garbled) => {
+    ['random bytes', randomBytes(120).toString('base64'), 'unknown-data-key'],
+    ['not base64', '%%%', 'wrapped-key-malformed'],
+  ])('rejects a garbled KMS ciphertext (%s) as a KeyRejectedError (%s)', async (_, garbled, reason) => {
     const error = await client.unwrap({ keyEncryptionKeyId: keyArn, encryptedEncryptionKey: garbled }, 'c').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KeyRejectedError);
+    expect(error).toMatchObject({ reason });
     expect(kmsServer.stats().decrypt.failed).toBe(0);
+  });
+
+  it('answers 400 to a garbled KMS ciphertext, as the real KMS mode', async () => {
+    const res = await raw(`/datakey/actions/decrypt?keyId=${encodeURIComponent(keyArn)}&correlationId=c`, {
+      method: 'POST', body: '%%%', cert: pems.clientCert, key: pems.clientKey, url: kmsServer.url,
+    });
+    expect(res.status).toBe(400);
+  });
+
+  it('in a run, quarantines the records under garbled keys (400 or refused locally) and decrypts the rest', async () => {
+    const good = await client.generate('c');
+    const keys = new CachingKeyService(client.scoped());
+    const cells = [
+      ...cellsUnder({ keyEncryptionKeyId: keyArn, encryptedEncryptionKey: randomBytes(120).toString('base64') }, randomBytes(16), 2),
+      ...cellsUnder({ keyEncryptionKeyId: good.dataKeyEncryptionKeyId, encryptedEncryptionKey: good.ciphertextDataKey }, good.plaintextDataKey, 3),
+      ...cellsUnder({ keyEncryptionKeyId: keyArn, encryptedEncryptionKey: '%%%' }, randomBytes(16), 1),
+    ];
+    const batch = await decode(cells, keys);
+    expect(batch.rows).toHaveLength(3);
+    expect(reasons(batch)).toEqual({ 'unknown-data-key': 2, 'wrapped-key-malformed': 1 });
   });
 
   it('keeps serving STANDALONE keys', async () => {
     const key = randomBytes(16);
     expect((await client.unwrap({ keyEncryptionKeyId: 'STANDALONE', encryptedEncryptionKey: standaloneWrap(key) }, 'c')).equals(key)).toBe(true);
     expect(await client.health()).toMatchObject({ healthy: true });
+  });
+});
+
+/** Cells of one collection, each encrypted under the data key of its wrapped key (as the seeder makes them). */
+let serial = 0;
+function cellsUnder(wrapped: WrappedKey, dataKey: Buffer, count: number): Cell[] {
+  return Array.from({ length: count }, () => {
+    serial += 1;
+    const id = { declarationId: `dks-${serial}` };
+    const iv = randomBytes(16);
+    const envelope = buildEnvelope({
+      id, db: 'core', collection: 'dks', lastModifiedMs: 1_700_000_000_000 + serial, traceId: 't', unitOfWorkId: 'u',
+      ciphertext: aesCtrEncrypt(dataKey, iv, Buffer.from(JSON.stringify({ _id: id, n: serial }))), iv, ...wrapped,
+    });
+    return { rowKey: rowKeyOf(idJsonOf(id)), timestamp: 1_700_000_000_000 + serial, value: Buffer.from(JSON.stringify(envelope)) };
+  });
+}
+
+/** One collection run's view of the key service, as wiring/step-graph.ts builds it. */
+const runKeys = (client: DksKeyService) => new CachingKeyService(client.scoped());
+const decode = (cells: Cell[], keys: CachingKeyService) => decodeBatch(cells, { db: 'core', collection: 'dks', correlationId: 'corr-run', keys });
+const reasons = (batch: Awaited<ReturnType<typeof decodeBatch>>) => Object.fromEntries(
+  [...new Set(batch.quarantined.map((q) => q.reason))].map((r) => [r, batch.quarantined.filter((q) => q.reason === r).length]),
+);
+
+describe('a collection run against the local DKS (STANDALONE mode)', () => {
+  const goodKeys = () => Array.from({ length: 3 }, () => {
+    const key = randomBytes(16);
+    return { key, wrapped: { keyEncryptionKeyId: 'STANDALONE', encryptedEncryptionKey: standaloneWrap(key) } };
+  });
+
+  it('quarantines the records under a garbled key (DKS would answer 500) without asking DKS, and decrypts the rest', async () => {
+    const good = goodKeys();
+    const garbled = { keyEncryptionKeyId: 'STANDALONE', encryptedEncryptionKey: '%%%garbled%%%' };
+    const cells = [...good.flatMap((g) => cellsUnder(g.wrapped, g.key, 5)), ...cellsUnder(garbled, randomBytes(16), 4)];
+    const keys = runKeys(dks());
+    const batch = await decode(cells, keys);
+    expect(batch.rows).toHaveLength(15);
+    expect(reasons(batch)).toEqual({ 'wrapped-key-malformed': 4 });
+    expect(server.stats().decrypt).toMatchObject({ calls: 3, ok: 3, failed: 0 });
+  });
+
+  it('quarantines the records under a key DKS keeps failing on (500) once other keys unwrap, asking for it once', async () => {
+    const good = goodKeys();
+    const broken = { keyEncryptionKeyId: 'STANDALONE', encryptedEncryptionKey: standaloneWrap(randomBytes(16)) };
+    await admin('/__faults', 'POST', { failKeys: [broken.encryptedEncryptionKey], failStatus: 500 });
+    const keys = runKeys(dks({ maxAttempts: 3 }));
+    // Broken key first in the batch: it may give up before the others answer; the verdict waits for them.
+    const first = await decode([...cellsUnder(broken, randomBytes(16), 3), ...cellsUnder(good[0]!.wrapped, good[0]!.key, 3)], keys);
+    const second = await decode([...cellsUnder(broken, randomBytes(16), 2), ...cellsUnder(good[1]!.wrapped, good[1]!.key, 3)], keys);
+    expect(first.rows.length + second.rows.length).toBe(6);
+    expect(reasons(first)).toEqual({ 'key-unwrap-failed': 3 });
+    expect(reasons(second)).toEqual({ 'key-unwrap-failed': 2 });
+    expect(first.quarantined[0]!.detail).toMatch(/kept failing.*500/);
+    expect(server.stats().decrypt).toMatchObject({ failed: 3, ok: 2 });
+    expect(keys.stats()).toMatchObject({ failingKeys: 1, retries: 2 });
+  });
+
+  it('fails the run with a TransientError when DKS is down for every key, quarantining nothing', async () => {
+    const good = goodKeys();
+    await admin('/__faults', 'POST', { failRate: 1, failStatus: 500 });
+    const keys = runKeys(dks({ maxAttempts: 2 }));
+    const error = await decode(good.flatMap((g) => cellsUnder(g.wrapped, g.key, 3)), keys).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toBeInstanceOf(KeyServiceUnavailableError);
+    expect((error as Error).message).toContain(server.url);
+    expect(keys.stats().failingKeys).toBe(0);
+  });
+
+  it('fails the run when more keys fail than the bound, even though one unwrapped (DKS degraded)', async () => {
+    const good = goodKeys()[0]!;
+    const broken = Array.from({ length: 4 }, () => ({ keyEncryptionKeyId: 'STANDALONE', encryptedEncryptionKey: standaloneWrap(randomBytes(16)) }));
+    await admin('/__faults', 'POST', { failKeys: broken.map((b) => b.encryptedEncryptionKey), failStatus: 503 });
+    const keys = runKeys(dks({ maxAttempts: 2 }));
+    await decode(cellsUnder(good.wrapped, good.key, 2), keys);
+    const error = await decode(broken.flatMap((b) => cellsUnder(b, randomBytes(16), 2)), keys).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyServiceUnavailableError);
+    expect((error as Error).message).toMatch(/more than 3 data keys kept failing/);
+  });
+});
+
+describe('local DKS in emulated HSM mode', () => {
+  let hsmServer: DksServer;
+  let client: DksKeyService;
+
+  beforeAll(async () => {
+    hsmServer = await startDksServer({ tls: { cert: pems.serverCert, key: pems.serverKey, ca: pems.ca }, port: 0, hsm: new HsmDataKeys() });
+    client = new DksKeyService({ url: hsmServer.url, caCert: pems.ca, clientCert: pems.clientCert, clientKey: pems.clientKey, maxAttempts: 2, baseDelayMs: 5 });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await hsmServer?.close();
+  });
+
+  const post = (keyId: string, body: string) => raw(`/datakey/actions/decrypt?keyId=${encodeURIComponent(keyId)}&correlationId=c`, {
+    method: 'POST', body, cert: pems.clientCert, key: pems.clientKey, url: hsmServer.url,
+  });
+
+  it('generates RSA-wrapped keys under a cloudhsm: key id that unwrap back', async () => {
+    const generated = await client.generate('corr-hsm');
+    expect(generated.dataKeyEncryptionKeyId).toBe(HSM_KEY_ID);
+    expect(Buffer.from(generated.ciphertextDataKey, 'base64')).toHaveLength(256);
+    const key = await client.unwrap({ keyEncryptionKeyId: HSM_KEY_ID, encryptedEncryptionKey: generated.ciphertextDataKey }, 'c');
+    expect(key.equals(generated.plaintextDataKey)).toBe(true);
+  });
+
+  it('answers 500 to a garbled key and 503 to a malformed keyId or corrupt ciphertext, never 400', async () => {
+    const { ciphertextDataKey } = await client.generate('c');
+    expect((await post(HSM_KEY_ID, '%%%')).status).toBe(500);
+    expect((await post('cloudhsm:nope', ciphertextDataKey)).status).toBe(503);
+    expect((await post(HSM_KEY_ID, randomBytes(256).toString('base64'))).status).toBe(503);
+  });
+
+  it('in a run, quarantines the records under a corrupt ciphertext (503 after retries) and decrypts the rest', async () => {
+    const good = await client.generate('c');
+    const corrupt = { keyEncryptionKeyId: HSM_KEY_ID, encryptedEncryptionKey: randomBytes(256).toString('base64') };
+    const keys = new CachingKeyService(client.scoped());
+    const cells = [...cellsUnder(corrupt, randomBytes(16), 3), ...cellsUnder({ keyEncryptionKeyId: HSM_KEY_ID, encryptedEncryptionKey: good.ciphertextDataKey }, good.plaintextDataKey, 4)];
+    const batch = await decode(cells, keys);
+    expect(batch.rows).toHaveLength(4);
+    expect(reasons(batch)).toEqual({ 'key-unwrap-failed': 3 });
   });
 });

@@ -100,7 +100,7 @@ describe('seeder', () => {
     }
   });
 
-  it('DKS answers 400 to a garbled wrapped key', async () => {
+  it('DKS answers a garbled STANDALONE wrapped key with 500, as the real DKS does (not 400)', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${stack.dksUrl}/datakey/actions/decrypt?keyId=STANDALONE&correlationId=x`, {
         method: 'POST', ca: readFileSync(stack.dksCaCert), cert: readFileSync(stack.dksClientCert), key: readFileSync(stack.dksClientKey),
@@ -111,7 +111,7 @@ describe('seeder', () => {
       req.on('error', reject);
       req.end('this is not a wrapped key!');
     });
-    expect(status).toBe(400);
+    expect(status).toBe(500);
   });
 });
 

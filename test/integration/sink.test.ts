@@ -28,7 +28,7 @@ const rowsOf = (count: number): OutputRow[] => Array.from({ length: count }, (_,
 }));
 
 const targetFor = (folder: string): RunTarget => ({
-  collection: 'core:addresses', db: 'core', table: 'addresses', pii: true, correlationId: `it-${folder}`,
+  collection: 'core:addresses', db: 'core', table: 'addresses', pii: true, correlationId: `it-${folder}`, attempt: 'a1',
   triggeredTime: Date.UTC(2020, 7, 5, 7, 7), window: { start: Date.UTC(2020, 7, 5), end: Date.UTC(2020, 7, 6) }, folder,
 });
 
@@ -65,10 +65,10 @@ describe('S3 record sink on moto', () => {
     await sink.close();
 
     expect((await store.list(`${folder}/`)).sort()).toEqual([
-      `${folder}/_SUCCESS`, `${folder}/manifest.json`,
-      `${folder}/part-00001.parquet`, `${folder}/part-00002.parquet`, `${folder}/part-00003.parquet`,
+      `${folder}/_SUCCESS`, `${folder}/_manifest.json`,
+      `${folder}/part-a1-00001.parquet`, `${folder}/part-a1-00002.parquet`, `${folder}/part-a1-00003.parquet`,
     ]);
-    const manifest = parseManifest(Buffer.from(await getBytes(`${folder}/manifest.json`)).toString('utf8'), 'manifest');
+    const manifest = parseManifest(Buffer.from(await getBytes(`${folder}/_manifest.json`)).toString('utf8'), 'manifest');
     expect(manifest).toMatchObject({
       rows: 250_000, correlationId: `it-${folder}`, collection: 'core:addresses', maxTimestamp: rows.at(-1)!.timestamp,
       window: targetFor(folder).window, quarantined: 0, files: run.files,
@@ -91,10 +91,10 @@ describe('S3 record sink on moto', () => {
     }
     expect(offset).toBe(rows.length);
 
-    const first = `${folder}/part-00001.parquet`;
+    const first = `${folder}/part-a1-00001.parquet`;
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: first }));
     expect(head.ETag).toMatch(/-\d+"?$/); // a multipart object's ETag ends with its chunk count
-    for (const key of [first, `${folder}/manifest.json`]) {
+    for (const key of [first, `${folder}/_manifest.json`]) {
       const described = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       expect(described.ServerSideEncryption).toBe('aws:kms');
       expect(described.SSEKMSKeyId).toContain(kmsKeyId);

@@ -17,7 +17,7 @@ import { buildStepGraph, type StepGraph } from '../../src/wiring/step-graph.js';
 import { DynamoStatusStore } from '../../src/status/dynamo-status-adapter.js';
 import { dynamoDocumentClient, s3Client } from '../../src/wiring/aws-clients.js';
 import { localStack, seedLocal, uniqueCollection } from '../support/local-stack.js';
-import { listKeys, publishedFolders } from '../support/published-output.js';
+import { listKeys, publishedFolders, readFolderWithPyarrow } from '../support/published-output.js';
 
 const stack = localStack();
 const MINUTE = 60_000;
@@ -205,10 +205,10 @@ describe('a run killed between upload and manifest', () => {
     await new HBaseAdmin(stack.hbaseAdminUrl).deleteTable(collection).catch(() => undefined);
   });
 
-  it('is completed correctly by a rerun of the same correlation id', async () => {
+  it('is completed correctly by a rerun of the same correlation id, once the dead runner\'s lease expired', async () => {
     const now = String(Date.now());
     const args = ['dist/src/cli/main.js', 'run', '--correlation-id', 'itest-crash', '--triggered-time', now, '--end-time', now, '--collections', collection, '--output-prefix', prefix];
-    const crashed = await exec(process.execPath, args, { env: { ...process.env, INGEST_REPLICA_CRASH_AT: 'before-manifest' } }).catch((e: { signal?: string }) => e);
+    const crashed = await exec(process.execPath, args, { env: { ...process.env, INGEST_LEASE: '3s', INGEST_REPLICA_CRASH_AT: 'before-manifest' } }).catch((e: { signal?: string }) => e);
     expect((crashed as { signal?: string }).signal).toBe('SIGKILL');
     const config = loadStepConfig({ local: stack, localHome: localHome(), flags: { outputPrefix: prefix }, env: {} });
     const s3 = s3Client(config);
@@ -216,11 +216,19 @@ describe('a run killed between upload and manifest', () => {
     const store = new DynamoStatusStore({ tableName: config.statusTable, client: dynamoDocumentClient(config) });
     expect((await store.get('itest-crash', collection))?.status).toBe('EMR_PROCESSING');
 
-    await exec(process.execPath, args, { env: { ...process.env, INGEST_REPLICA_CRASH_AT: '' } });
+    const started = Date.now();
+    await exec(process.execPath, args, { env: { ...process.env, INGEST_LEASE: '3s', INGEST_REPLICA_CRASH_AT: '' } });
+    // The rerun waited for the dead runner's lease (3 s from its last renewal), not for ever.
+    expect(Date.now() - started).toBeLessThan(30_000);
     const folders = await publishedFolders(s3, config.outputBucket, prefix);
     expect(folders).toHaveLength(1);
-    const ids = folders[0]!.rows.map((r) => r.id);
+    const ids = folders[0]!.rows.map((r) => r.id as string);
     expect(new Set(ids).size).toBe(150);
     expect((await store.get('itest-crash', collection))?.status).toBe('EMR_COMPLETED');
+    // An outside reader listing the folder (pyarrow) sees exactly the manifest: the killed attempt's parts are gone.
+    const { manifest } = folders[0]!;
+    const listed = await readFolderWithPyarrow(config.outputBucket, manifest.folder);
+    expect(listed.files).toEqual(manifest.files.map((f) => f.key).sort());
+    expect(listed.ids.sort()).toEqual(ids.sort());
   });
 });

@@ -96,7 +96,7 @@ describe('trigger guards (moto, status table of its own)', () => {
     expect(alert).toMatchObject({ severity: 'High', notification_type: 'Error' });
     expect(alert?.title_text).toMatch(/unacknowledged failed runs/);
 
-    const acked = await acknowledgeFailures({ collections: [collection] }, 'tester', 1_800_000_000_000, graph.ack);
+    const acked = await acknowledgeFailures({ collections: [collection] }, 'tester', 1_800_000_000_000, graph.ack, 600_000);
     expect(acked).toEqual([{ correlationId: `old-${fx.id}`, collection, result: { outcome: 'acknowledged', from: 'EMR_FAILED', to: '_EMR_FAILED' } }]);
     expect(await store.get(`old-${fx.id}`, collection)).toMatchObject({ status: '_EMR_FAILED', acknowledgedBy: 'tester', acknowledgedAt: 1_800_000_000_000 });
 

@@ -5,7 +5,7 @@ import { listKeys, publishedFolders } from '../support/published-output.js';
 import { seedLocal, uniqueCollection } from '../support/local-stack.js';
 import { runArgs, runCli } from './support/cli.js';
 import {
-  configFor, dropTable, envFor, expectedRows, forgetStatus, openUploads, s3Of, space, stack, statusOf, uniquePrefix,
+  configFor, dropTable, envFor, expectedRows, expireLeases, forgetStatus, openUploads, s3Of, space, stack, statusOf, uniquePrefix,
 } from './support/stack.js';
 
 /**
@@ -51,8 +51,8 @@ function killOn(match: (r: ProxiedRequest) => boolean, effect: 'lost' | 'applied
   };
 }
 const scannerRead = (r: ProxiedRequest): boolean => r.method === 'GET' && /\/scanner\/[^/?]+/.test(r.path);
-const partPut = (r: ProxiedRequest): boolean => r.method === 'PUT' && /\/part-\d+\.parquet/.test(r.path);
-const manifestPut = (r: ProxiedRequest): boolean => r.method === 'PUT' && r.path.includes('/manifest.json');
+const partPut = (r: ProxiedRequest): boolean => r.method === 'PUT' && /\/part-[0-9a-f]+-\d+\.parquet/.test(r.path);
+const manifestPut = (r: ProxiedRequest): boolean => r.method === 'PUT' && r.path.includes('/_manifest.json');
 const statusUpdate = (status: 'EMR_PROCESSING' | 'EMR_COMPLETED') => (r: ProxiedRequest): boolean =>
   String(r.headers['x-amz-target'] ?? '').endsWith('.UpdateItem')
   // Only the move to EMR_PROCESSING may start from EMR_LAUNCHED; only the completion names EMR_COMPLETED.
@@ -131,7 +131,7 @@ async function expectConsistent(prefix: string, correlationId: string, mustBeCom
     for (const folder of folders) {
       // After the rerun each folder is exactly what a clean run writes: listed parts, manifest, _SUCCESS.
       const inFolder = [...keys].filter((k) => k.startsWith(`${folder.manifest.folder}/`)).sort();
-      const listed = [...folder.manifest.files.map((f) => f.key), `${folder.manifest.folder}/manifest.json`, `${folder.manifest.folder}/_SUCCESS`].sort();
+      const listed = [...folder.manifest.files.map((f) => f.key), `${folder.manifest.folder}/_manifest.json`, `${folder.manifest.folder}/_SUCCESS`].sort();
       expect(inFolder).toEqual(listed);
     }
     expect([...keys].every((k) => folders.some((f) => k.startsWith(`${f.manifest.folder}/`))), 'no objects outside published folders').toBe(true);
@@ -175,6 +175,7 @@ describe('the step killed with SIGKILL, then rerun with the same correlation id'
       if (scenario.atFraction === undefined) expect(first.signal, first.stderr.slice(-2000)).toBe('SIGKILL');
       if (first.signal === 'SIGKILL') crashed.push(scenario.name);
       await expectConsistent(prefix, correlationId, first.code === 0);
+      await expireLeases(configFor(prefix), collections);
 
       const rerun = await runCli(runArgs(correlationId, triggeredTime, collections), { env: envFor(prefix, { awsEndpointUrl: aws.url, hbaseRestUrl: hbase.url }) });
       expect(rerun.code, rerun.stderr.slice(-2000)).toBe(0);

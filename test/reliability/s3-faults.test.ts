@@ -89,12 +89,12 @@ describe('S3 failing mid-upload', () => {
   it('publishes nothing when the manifest cannot be written, and the rerun publishes a complete run', async () => {
     const prefix = uniquePrefix('s3-manifest');
     const config = configFor(prefix, { awsEndpointUrl: proxy.url });
-    proxy.use((r) => (r.method === 'PUT' && r.path.includes('/manifest.json') ? { status: 500, body: S3_ERROR, headers: { 'content-type': 'application/xml' } } : 'forward'));
+    proxy.use((r) => (r.method === 'PUT' && r.path.includes('/_manifest.json') ? { status: 500, body: S3_ERROR, headers: { 'content-type': 'application/xml' } } : 'forward'));
 
     const [failed] = await runOnce(config, { correlationId: 'rel-s3-manifest', collections: [collection] });
 
     expect(failed?.outcome).toBe('failed');
-    expect(proxy.seen.filter((s) => s.request.path.includes('/manifest.json')).length).toBeGreaterThanOrEqual(1);
+    expect(proxy.seen.filter((s) => s.request.path.includes('/_manifest.json')).length).toBeGreaterThanOrEqual(1);
     expect(await listKeys(s3Of(config), config.outputBucket, prefix)).toEqual([]);
     expect(await openUploads(s3Of(config), config.outputBucket, prefix)).toEqual([]);
     expect((await statusOf(config).get('rel-s3-manifest', collection))?.status).toBe('EMR_FAILED');

@@ -1,9 +1,8 @@
 import { KeyRejectedError } from '../../src/keys/errors.js';
 import type {
   Cell, HBaseSource, KeyRange, KeyService, KeyServiceStats, OutputRow, PublishedRun, QuarantinedRecord,
-  RecordSink, RunOutput, RunTarget, ScanRequest, StatusRow, StatusStore, WrappedKey,
+  CollectionLease, LeaseAttempt, LeaseHolder, RecordSink, RunOutput, RunTarget, ScanRequest, StatusRow, StatusStore, WrappedKey,
 } from '../../src/step/ports.js';
-import type { JobStatus } from '../../src/shared/types.js';
 
 /** In-memory fakes of the step's ports, for unit tests of the pipeline's logic. */
 export class FakeHBase implements HBaseSource {
@@ -59,7 +58,8 @@ export class FakeSink implements RecordSink {
           return Promise.reject(new Error('crash before the manifest'));
         }
         const run: PublishedRun = {
-          folder: target.folder, manifestKey: `${target.folder}/manifest.json`, correlationId: target.correlationId,
+          folder: target.folder, manifestKey: `${target.folder}/_manifest.json`, correlationId: target.correlationId,
+          attempt: target.attempt, collection: target.collection,
           window: target.window, maxTimestamp, files: [{ key: `${target.folder}/part-00000.parquet`, rows: rows.length, bytes: 1, sha256: '' }],
           rows: rows.length, quarantined: quarantined.length, bytesOut: 1,
         };
@@ -76,6 +76,41 @@ export class FakeSink implements RecordSink {
 
   ensureSuccessMarker(): Promise<void> {
     return Promise.resolve();
+  }
+
+  readonly discarded: string[] = [];
+  discard(folder: string): Promise<number> {
+    this.discarded.push(folder);
+    return Promise.resolve(0);
+  }
+}
+
+/** The collection lease in memory, on the caller's clock. */
+export class FakeLease implements CollectionLease {
+  readonly items = new Map<string, LeaseHolder>();
+
+  acquire(collection: string, owner: Omit<LeaseHolder, 'expiresAt'>, now: number, leaseMs: number): Promise<LeaseAttempt> {
+    const current = this.items.get(collection);
+    if (current !== undefined && current.expiresAt >= now && current.attempt !== owner.attempt) return Promise.resolve({ acquired: false, holder: current });
+    this.items.set(collection, { ...owner, expiresAt: now + leaseMs });
+    return Promise.resolve({ acquired: true });
+  }
+
+  renew(collection: string, attempt: string, now: number, leaseMs: number): Promise<boolean> {
+    const current = this.items.get(collection);
+    if (current?.attempt !== attempt) return Promise.resolve(false);
+    this.items.set(collection, { ...current, expiresAt: now + leaseMs });
+    return Promise.resolve(true);
+  }
+
+  release(collection: string, attempt: string): Promise<boolean> {
+    if (this.items.get(collection)?.attempt !== attempt) return Promise.resolve(false);
+    this.items.delete(collection);
+    return Promise.resolve(true);
+  }
+
+  holder(collection: string): Promise<LeaseHolder | undefined> {
+    return Promise.resolve(this.items.get(collection));
   }
 }
 
@@ -96,11 +131,26 @@ export class FakeStatus implements StatusStore {
     return Promise.resolve(this.rows.get(`${correlationId}|${collection}`));
   }
 
-  transition(row: StatusRow, from: readonly (JobStatus | undefined)[]): Promise<boolean> {
+  transition(row: StatusRow, from: readonly (StatusRow['status'] | undefined)[], owner?: string): Promise<boolean> {
     const id = `${row.correlationId}|${row.collection}`;
-    const current = this.rows.get(id)?.status as JobStatus | undefined;
-    if (!from.includes(current)) return Promise.resolve(false);
-    this.rows.set(id, row);
+    const stored = this.rows.get(id);
+    if (!from.includes(stored?.status)) return Promise.resolve(false);
+    if (owner !== undefined && stored?.owner !== owner) return Promise.resolve(false);
+    // As DynamoDB's SET: undefined leaves a stored attribute alone; null removes a bookkeeping one.
+    const merged: Record<string, unknown> = { ...stored };
+    for (const [k, v] of Object.entries(row)) if (v !== undefined) merged[k] = v;
+    for (const k of ['reason', 'owner', 'outputChecked']) if (merged[k] === null) delete merged[k];
+    this.rows.set(id, merged as unknown as StatusRow);
     return Promise.resolve(true);
+  }
+
+  unsettledRows(collection: string): Promise<StatusRow[]> {
+    return Promise.resolve([...this.rows.values()].filter((r) =>
+      r.collection === collection && ['EMR_PROCESSING', 'EMR_FAILED', '_EMR_FAILED'].includes(r.status) && r.outputChecked === undefined));
+  }
+
+  touch(correlationId: string, collection: string, owner: string): Promise<boolean> {
+    const row = this.rows.get(`${correlationId}|${collection}`);
+    return Promise.resolve(row?.status === 'EMR_PROCESSING' && row.owner === owner);
   }
 }

@@ -162,3 +162,111 @@ describe('CachingKeyService', () => {
     expect(cache.peek(key('a'))).toBe(k);
   });
 });
+
+/** Each key answers when the test settles it: to show how the verdict depends on the order of answers. */
+class GatedKeys implements KeyService {
+  calls: string[] = [];
+  private gates = new Map<string, { resolve: (b: Buffer) => void; reject: (e: Error) => void }[]>();
+
+  unwrap(key: WrappedKey): Promise<Buffer> {
+    this.calls.push(key.encryptedEncryptionKey);
+    return new Promise((resolve, reject) => {
+      const list = this.gates.get(key.encryptedEncryptionKey) ?? [];
+      list.push({ resolve, reject });
+      this.gates.set(key.encryptedEncryptionKey, list);
+    });
+  }
+
+  ok(wrapped: string): void {
+    for (const g of this.gates.get(wrapped)?.splice(0) ?? []) g.resolve(Buffer.alloc(16, wrapped.charCodeAt(0)));
+  }
+
+  fail(wrapped: string): void {
+    for (const g of this.gates.get(wrapped)?.splice(0) ?? []) g.reject(new KeyServiceUnavailableError(`DKS at https://dks answered 500 after 5 attempts`, { context: { attempts: 5 } }));
+  }
+}
+
+describe('CachingKeyService: one key failing vs DKS down', () => {
+  const down = (k: WrappedKey) => (k.encryptedEncryptionKey.startsWith('bad') ? new KeyServiceUnavailableError('DKS answered 500 after 5 attempts') : Buffer.alloc(16, 1));
+
+  it('quarantines a key that keeps failing once another key has unwrapped, and remembers it', async () => {
+    const inner = new FakeKeys(down);
+    const cache = new CachingKeyService(inner);
+    await cache.unwrap(key('good'), 'c');
+    const error = await cache.unwrap(key('bad-1'), 'c').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyRejectedError);
+    expect(error).toMatchObject({ reason: 'key-unwrap-failed', retryable: false, context: { failingKeys: 1 } });
+    expect((error as Error).message).toMatch(/1 other key\(s\) unwrapped.*500 after 5 attempts/);
+    expect((error as Error).cause).toBeInstanceOf(KeyServiceUnavailableError);
+    // Its other records: no new call.
+    await expect(cache.unwrap(key('bad-1'), 'c')).rejects.toMatchObject({ reason: 'key-unwrap-failed' });
+    expect(inner.calls).toEqual(['good', 'bad-1']);
+    expect(cache.stats()).toMatchObject({ failingKeys: 1, negativeHits: 1 });
+  });
+
+  it('takes DKS as down when no key has unwrapped in the run: the transient error propagates, uncached', async () => {
+    const inner = new FakeKeys(down);
+    const cache = new CachingKeyService(inner);
+    for (let i = 0; i < 2; i += 1) {
+      const error = await cache.unwrap(key('bad-1'), 'c').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KeyServiceUnavailableError);
+      expect((error as KeyServiceUnavailableError).retryable).toBe(true);
+    }
+    expect(inner.calls).toEqual(['bad-1', 'bad-1']);
+    expect(cache.stats().failingKeys).toBe(0);
+  });
+
+  it('blames at most maxFailingKeys keys per run; the next one fails the collection as DKS degraded', async () => {
+    const inner = new FakeKeys(down);
+    const cache = new CachingKeyService(inner, { maxFailingKeys: 2 });
+    await cache.unwrap(key('good'), 'c');
+    await expect(cache.unwrap(key('bad-1'), 'c')).rejects.toBeInstanceOf(KeyRejectedError);
+    await expect(cache.unwrap(key('bad-2'), 'c')).rejects.toBeInstanceOf(KeyRejectedError);
+    const third = await cache.unwrap(key('bad-3'), 'c').catch((e: unknown) => e);
+    expect(third).toBeInstanceOf(KeyServiceUnavailableError);
+    expect((third as Error).message).toMatch(/more than 2 data keys kept failing.*degraded/);
+    expect(third).toMatchObject({ context: { failingKeys: 3, maxFailingKeys: 2 } });
+    // Not remembered: a later run (a fresh cache) judges it again.
+    await expect(cache.unwrap(key('bad-3'), 'c')).rejects.toBeInstanceOf(KeyServiceUnavailableError);
+  });
+
+  it('with maxFailingKeys 0, never blames a key', async () => {
+    const cache = new CachingKeyService(new FakeKeys(down), { maxFailingKeys: 0 });
+    await cache.unwrap(key('good'), 'c');
+    await expect(cache.unwrap(key('bad-1'), 'c')).rejects.toBeInstanceOf(KeyServiceUnavailableError);
+  });
+
+  it('waits for the other unwraps in flight before taking DKS as down (a bad key may fail first)', async () => {
+    const inner = new GatedKeys();
+    const cache = new CachingKeyService(inner);
+    const bad = cache.unwrap(key('bad'), 'c').catch((e: unknown) => e);
+    const good = cache.unwrap(key('good'), 'c');
+    await tick();
+    inner.fail('bad');
+    await tick();
+    inner.ok('good');
+    await expect(good).resolves.toHaveLength(16);
+    expect(await bad).toMatchObject({ reason: 'key-unwrap-failed' });
+  });
+
+  it('fails as DKS down when every key in flight fails, whatever the order (no key waits on another verdict)', async () => {
+    const inner = new GatedKeys();
+    const cache = new CachingKeyService(inner);
+    const pending = ['a', 'b', 'c'].map((k) => cache.unwrap(key(k), 'c').catch((e: unknown) => e));
+    await tick();
+    inner.fail('b');
+    await tick();
+    inner.fail('c');
+    inner.fail('a');
+    for (const e of await Promise.all(pending)) expect(e).toBeInstanceOf(KeyServiceUnavailableError);
+    expect(cache.stats().failingKeys).toBe(0);
+  });
+
+  it('does not blame a key for a permanent, service-wide refusal (certificate revoked)', async () => {
+    const inner = new FakeKeys((k) => (k.encryptedEncryptionKey === 'revoked' ? new KeyServiceAccessError('403') : Buffer.alloc(16)));
+    const cache = new CachingKeyService(inner);
+    await cache.unwrap(key('good'), 'c');
+    await expect(cache.unwrap(key('revoked'), 'c')).rejects.toBeInstanceOf(KeyServiceAccessError);
+    expect(cache.stats().failingKeys).toBe(0);
+  });
+});

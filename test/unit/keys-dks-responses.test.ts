@@ -50,9 +50,27 @@ describe('DKS answers', () => {
     const k16 = Buffer.alloc(16, 7);
     expect(parseDecryptBody({ plaintextDataKey: k16.toString('base64') }, ctx).equals(k16)).toBe(true);
     expect(parseDecryptBody({ plaintextDataKey: Buffer.alloc(32, 1).toString('base64') }, ctx)).toHaveLength(32);
-    for (const bad of [{}, null, undefined, { plaintextDataKey: Buffer.alloc(24).toString('base64') }, { plaintextDataKey: 'not base64!' }, { plaintextDataKey: 12 }]) {
+    for (const bad of [{}, null, undefined, { plaintextDataKey: 'not base64!' }, { plaintextDataKey: 12 }]) {
       expect(() => parseDecryptBody(bad, ctx)).toThrow(TransientError);
     }
+  });
+
+  it.each([0, 1, 12, 24, 48])('reads a 200 whose key is %i bytes as this key being wrong (permanent), not DKS misbehaving', (bytes) => {
+    const e = (() => {
+      try {
+        return parseDecryptBody({ plaintextDataKey: Buffer.alloc(bytes, 3).toString('base64') }, ctx);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    if (bytes === 0) {
+      // An empty string is no base64 key at all: a malformed answer.
+      expect(e).toBeInstanceOf(TransientError);
+      return;
+    }
+    expect(e).toBeInstanceOf(KeyRejectedError);
+    expect(e).toMatchObject({ reason: 'bad-data-key', retryable: false, context: { dataKeyBytes: bytes } });
+    expect((e as Error).message).toContain(`${bytes} bytes`);
   });
 
   it('accepts a generate body only when all three fields are there', () => {

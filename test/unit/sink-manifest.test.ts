@@ -4,7 +4,7 @@ import { QuarantineBuffer, quarantineLine } from '../../src/sink/quarantine-buff
 import type { QuarantinedRecord, RunTarget } from '../../src/step/ports.js';
 
 const target: RunTarget = {
-  collection: 'core:addresses', db: 'core', table: 'addresses', pii: true, correlationId: 'run-42',
+  collection: 'core:addresses', db: 'core', table: 'addresses', pii: true, correlationId: 'run-42', attempt: 'a1',
   triggeredTime: Date.UTC(2020, 7, 5, 7, 7), window: { start: 1000, end: 2000 }, folder: 'incremental/core_addresses/20200805-0707',
 };
 const sha = (c: string): string => c.repeat(64);
@@ -13,10 +13,10 @@ const input = (overrides: Partial<ManifestInput> = {}): ManifestInput => ({
   target,
   maxTimestamp: 1999,
   files: [
-    { key: `${target.folder}/part-00002.parquet`, rows: 5, bytes: 500, sha256: sha('b') },
-    { key: `${target.folder}/part-00001.parquet`, rows: 7, bytes: 700, sha256: sha('a') },
+    { key: `${target.folder}/part-a1-00002.parquet`, rows: 5, bytes: 500, sha256: sha('b') },
+    { key: `${target.folder}/part-a1-00001.parquet`, rows: 7, bytes: 700, sha256: sha('a') },
   ],
-  quarantineFiles: [{ key: `${target.folder}/quarantine/quarantine-00001.jsonl`, records: 3, bytes: 90, sha256: sha('c') }],
+  quarantineFiles: [{ key: `${target.folder}/_quarantine/a1-00001.jsonl`, records: 3, bytes: 90, sha256: sha('c') }],
   quarantinedByReason: new Map([['unknown-data-key', 2], ['bad-base64', 1]]),
   writtenAt: Date.UTC(2020, 7, 5, 8, 0),
   ...overrides,
@@ -34,7 +34,7 @@ describe('manifest', () => {
       triggeredTime: target.triggeredTime, window: { start: 1000, end: 2000 }, maxTimestamp: 1999, folder: target.folder,
       format: 'parquet', rows: 12, bytesOut: 1200, quarantined: 3, writtenAt: '2020-08-05T08:00:00.000Z',
     });
-    expect(manifest.files.map((f) => f.key)).toEqual([`${target.folder}/part-00001.parquet`, `${target.folder}/part-00002.parquet`]);
+    expect(manifest.files.map((f) => f.key)).toEqual([`${target.folder}/part-a1-00001.parquet`, `${target.folder}/part-a1-00002.parquet`]);
     expect(manifest.columns.find((c) => c.name === 'timestamp')?.type).toBe('timestamp(millis, UTC)');
   });
 
@@ -57,8 +57,8 @@ describe('manifest', () => {
     const key = manifestKeyOf(target.folder);
     const published = publishedRunOf(parseManifest(JSON.stringify(manifest), key));
     expect(published).toEqual({
-      folder: target.folder, correlationId: 'run-42', window: { start: 1000, end: 2000 }, maxTimestamp: 1999,
-      manifestKey: `${target.folder}/manifest.json`, files: manifest.files, rows: 12, quarantined: 3, bytesOut: 1200,
+      folder: target.folder, correlationId: 'run-42', attempt: 'a1', collection: 'core:addresses', window: { start: 1000, end: 2000 }, maxTimestamp: 1999,
+      manifestKey: `${target.folder}/_manifest.json`, files: manifest.files, rows: 12, quarantined: 3, bytesOut: 1200,
     });
   });
 

@@ -26,6 +26,12 @@ class MemoryStore implements ObjectStore {
     this.events.push(`done ${key}`);
   }
 
+  async putIfAbsent(key: string, body: Uint8Array, options: PutOptions): Promise<boolean> {
+    if (this.objects.has(key)) return false;
+    await this.put(key, body, options);
+    return true;
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     return this.objects.get(key)?.body;
   }
@@ -62,7 +68,7 @@ function holdingGate(): { gate: MemoryStore['gate']; release: () => void; held: 
 
 const folder = 'incremental/core_addresses/20200805-0707';
 const target: RunTarget = {
-  collection: 'core:addresses', db: 'core', table: 'addresses', pii: true, correlationId: 'run-1',
+  collection: 'core:addresses', db: 'core', table: 'addresses', pii: true, correlationId: 'run-1', attempt: 'a1',
   triggeredTime: Date.UTC(2020, 7, 5, 7, 7), window: { start: 0, end: 10_000_000 }, folder,
 };
 
@@ -94,11 +100,11 @@ describe('S3RunOutput', () => {
     await output.write(rows.slice(7));
     const run = await output.publish({ maxTimestamp: 1_000_024 });
     expect(run.files.map((f) => [f.key.slice(folder.length), f.rows])).toEqual([
-      ['/part-00001.parquet', 10], ['/part-00002.parquet', 10], ['/part-00003.parquet', 5],
+      ['/part-a1-00001.parquet', 10], ['/part-a1-00002.parquet', 10], ['/part-a1-00003.parquet', 5],
     ]);
-    const read = [...await readPart(store, `${folder}/part-00001.parquet`), ...await readPart(store, `${folder}/part-00002.parquet`), ...await readPart(store, `${folder}/part-00003.parquet`)];
+    const read = [...await readPart(store, `${folder}/part-a1-00001.parquet`), ...await readPart(store, `${folder}/part-a1-00002.parquet`), ...await readPart(store, `${folder}/part-a1-00003.parquet`)];
     expect(read.map((r) => r.record)).toEqual(rows.map((r) => r.record));
-    const manifest = parseManifest(store.text(`${folder}/manifest.json`), 'manifest');
+    const manifest = parseManifest(store.text(`${folder}/_manifest.json`), 'manifest');
     expect(manifest).toMatchObject({ rows: 25, maxTimestamp: 1_000_024, correlationId: 'run-1', quarantined: 0 });
     expect(manifest.files).toEqual(run.files);
     expect(run.bytesOut).toBe(run.files.reduce((s, f) => s + f.bytes, 0));
@@ -109,7 +115,7 @@ describe('S3RunOutput', () => {
     const output = await sink.open(target);
     await output.write(rowsOf(35));
     await output.publish({ maxTimestamp: null });
-    const manifestAt = store.events.indexOf(`start ${folder}/manifest.json`);
+    const manifestAt = store.events.indexOf(`start ${folder}/_manifest.json`);
     const lastPartDone = Math.max(...store.events.flatMap((e, i) => (e.startsWith('done') && e.endsWith('.parquet') ? [i] : [])));
     expect(lastPartDone).toBeLessThan(manifestAt);
     expect(store.events.at(-1)).toBe(`done ${folder}/_SUCCESS`);
@@ -153,7 +159,7 @@ describe('S3RunOutput', () => {
     const output = await sink.open(target);
     const run = await output.publish({ maxTimestamp: null });
     expect([run.rows, run.files, run.bytesOut, run.maxTimestamp]).toEqual([0, [], 0, null]);
-    expect(await store.list(`${folder}/`)).toEqual([`${folder}/_SUCCESS`, `${folder}/manifest.json`]);
+    expect(await store.list(`${folder}/`)).toEqual([`${folder}/_SUCCESS`, `${folder}/_manifest.json`]);
   });
 
   it('writes quarantined records as JSON lines objects and counts them by reason in the manifest', async () => {
@@ -166,20 +172,20 @@ describe('S3RunOutput', () => {
     await output.quarantine([record('unknown-data-key', 3)]);
     await output.write(rowsOf(3));
     const run = await output.publish({ maxTimestamp: 1_000_002 });
-    const manifest = parseManifest(store.text(`${folder}/manifest.json`), 'manifest');
+    const manifest = parseManifest(store.text(`${folder}/_manifest.json`), 'manifest');
     expect(run.quarantined).toBe(3);
     expect(manifest.quarantinedByReason).toEqual({ 'bad-base64': 1, 'unknown-data-key': 2 });
     expect(manifest.quarantineFiles.map((f) => [f.key.slice(folder.length), f.records])).toEqual([
-      ['/quarantine/quarantine-00001.jsonl', 2], ['/quarantine/quarantine-00002.jsonl', 1],
+      ['/_quarantine/a1-00001.jsonl', 2], ['/_quarantine/a1-00002.jsonl', 1],
     ]);
-    const lines = store.text(`${folder}/quarantine/quarantine-00001.jsonl`).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = store.text(`${folder}/_quarantine/a1-00001.jsonl`).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[1]).toMatchObject({ reason: 'bad-base64', detail: 'why 2', timestamp: 5002, rowKey: Buffer.from('row-2').toString('base64') });
   });
 
   it('fails the run when an upload fails, and abort() removes every object it wrote', async () => {
     const { store, sink } = setup();
     store.gate = async (key) => {
-      if (key.endsWith('part-00003.parquet')) throw new Error('injected upload failure');
+      if (key.endsWith('part-a1-00003.parquet')) throw new Error('injected upload failure');
     };
     const output = await sink.open(target);
     const failure = await (async () => {
@@ -213,7 +219,7 @@ describe('S3RunOutput', () => {
     const output = await sink.open(target);
     await output.write(rowsOf(5));
     await expect(output.publish({ maxTimestamp: null })).rejects.toThrow(/row count/);
-    expect(store.objects.has(`${folder}/manifest.json`)).toBe(false);
+    expect(store.objects.has(`${folder}/_manifest.json`)).toBe(false);
   });
 
   it('ignores abort() after publish: a published run is never deleted', async () => {
@@ -222,7 +228,7 @@ describe('S3RunOutput', () => {
     await output.write(rowsOf(3));
     await output.publish({ maxTimestamp: null });
     await output.abort(new Error('late'));
-    expect(store.objects.has(`${folder}/manifest.json`)).toBe(true);
+    expect(store.objects.has(`${folder}/_manifest.json`)).toBe(true);
   });
 });
 
@@ -248,7 +254,7 @@ describe('RecordSink', () => {
     expect(await store.list(`${folder}/`)).toEqual([]);
     await second.write(rowsOf(5));
     const run = await second.publish({ maxTimestamp: null });
-    expect(run.files.map((f) => f.key)).toEqual([`${folder}/part-00001.parquet`]);
+    expect(run.files.map((f) => f.key)).toEqual([`${folder}/part-a1-00001.parquet`]);
   });
 
   it('refuses to open a run folder that is already published', async () => {

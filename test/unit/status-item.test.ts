@@ -37,9 +37,9 @@ describe('transitionUpdate', () => {
   it('sets the defined attributes and UpdatedAt under placeholder names, null included', () => {
     const update = transitionUpdate(row, ['EMR_PROCESSING'], 2000);
     expect(update.Key).toEqual({ CorrelationId: 'run-1', Collection: 'core:addresses' });
-    expect(update.UpdateExpression).toBe('SET #a0 = :a0, #a1 = :a1, #a3 = :a3, #a6 = :a6');
-    expect(update.ExpressionAttributeNames).toEqual({ '#a0': 'JobStatus', '#a1': 'TriggeredTime', '#a3': 'ProcessedDataEnd', '#a6': 'UpdatedAt', '#s': 'JobStatus' });
-    expect(update.ExpressionAttributeValues).toEqual({ ':a0': 'EMR_COMPLETED', ':a1': 1000, ':a3': null, ':a6': 2000, ':from0': 'EMR_PROCESSING' });
+    expect(update.UpdateExpression).toBe('SET #a0 = :a0, #a1 = :a1, #a3 = :a3, #a10 = :a10');
+    expect(update.ExpressionAttributeNames).toEqual({ '#a0': 'JobStatus', '#a1': 'TriggeredTime', '#a3': 'ProcessedDataEnd', '#a10': 'UpdatedAt', '#s': 'JobStatus' });
+    expect(update.ExpressionAttributeValues).toEqual({ ':a0': 'EMR_COMPLETED', ':a1': 1000, ':a3': null, ':a10': 2000, ':from0': 'EMR_PROCESSING' });
     expect(update.ConditionExpression).toBe('#s IN (:from0)');
   });
 
@@ -49,6 +49,14 @@ describe('transitionUpdate', () => {
     expect(update.ExpressionAttributeNames['#id']).toBe('CorrelationId');
     expect(transitionUpdate(row, [undefined], 1).ConditionExpression).toBe('attribute_not_exists(#id)');
     expect(transitionUpdate(row, [undefined], 1).ExpressionAttributeNames['#s']).toBeUndefined();
+  });
+
+  it('removes bookkeeping attributes given null, and conditions on the owner when asked', () => {
+    const update = transitionUpdate({ ...row, reason: null, owner: null, outputChecked: null }, ['EMR_PROCESSING'], 5, 'attempt-1');
+    expect(update.UpdateExpression).toMatch(/ REMOVE #a6, #a7, #a9$/);
+    expect(update.ExpressionAttributeNames).toMatchObject({ '#a6': 'StatusReason', '#a7': 'Owner', '#a9': 'OutputChecked', '#owner': 'Owner' });
+    expect(update.ConditionExpression).toBe('(#s IN (:from0)) AND #owner = :owner');
+    expect(update.ExpressionAttributeValues[':owner']).toBe('attempt-1');
   });
 
   it('refuses an empty list of allowed states', () => {

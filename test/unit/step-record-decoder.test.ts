@@ -3,6 +3,8 @@ import { aesCtrEncrypt } from '../../src/contracts/aes-ctr.js';
 import { buildEnvelope, type QuarantineReason } from '../../src/contracts/envelope.js';
 import { idJsonOf, printableRowKey, rowKeyOf } from '../../src/contracts/row-key.js';
 import { KeyRejectedError, KeyServiceUnavailableError } from '../../src/keys/errors.js';
+import { CachingKeyService } from '../../src/keys/key-cache.js';
+import { checkWrappedKey } from '../../src/keys/wrapped-key.js';
 import type { Cell, KeyService, WrappedKey } from '../../src/step/ports.js';
 import { decodeBatch } from '../../src/step/record-decoder.js';
 
@@ -170,5 +172,52 @@ describe('decodeBatch', () => {
     const keys = new TableKeys();
     keys.down = true;
     await expect(decodeBatch([cell(), cell()], context(keys))).rejects.toBeInstanceOf(KeyServiceUnavailableError);
+  });
+});
+
+describe('decodeBatch with the key service\'s own reasons', () => {
+  /** The real DKS's STANDALONE mode in miniature: garbled → 500 (transient), a key it keeps failing on → 500. */
+  class StandaloneLike implements KeyService {
+    calls: string[] = [];
+    unwrap(key: WrappedKey): Promise<Buffer> {
+      this.calls.push(key.encryptedEncryptionKey);
+      const malformed = checkWrappedKey(key);
+      if (malformed) return Promise.reject(malformed);
+      if (key.encryptedEncryptionKey === HSM_BROKEN) return Promise.reject(new KeyServiceUnavailableError('DKS answered 500 after 5 attempts'));
+      return Promise.resolve(Buffer.from(key.encryptedEncryptionKey, 'base64').reverse());
+    }
+  }
+  const HSM_BROKEN = Buffer.alloc(256, 1).toString('base64');
+  const good = { key: KEY16, wrapped: Buffer.from(KEY16).reverse().toString('base64') };
+
+  it.each<[string, CellSpec, QuarantineReason]>([
+    ['a wrapped key that is not base64', { wrapped: '%%%garbled%%%' }, 'wrapped-key-malformed'],
+    ['a wrapped key of 8 bytes', { wrapped: Buffer.alloc(8).toString('base64') }, 'wrapped-key-malformed'],
+    ['a key id with a newline', { edit: (e) => { (e.message.encryption as Record<string, string>).keyEncryptionKeyId = 'STANDALONE\n'; } }, 'key-id-malformed'],
+    ['a key DKS keeps failing on while others unwrap', { wrapped: HSM_BROKEN }, 'key-unwrap-failed'],
+  ])('quarantines the records of %s (reason %s) and decrypts the others', async (_name, spec, reason) => {
+    const inner = new StandaloneLike();
+    const keys = new CachingKeyService(inner);
+    // The good key first, so DKS is known to work when the bad one gives up.
+    await keys.unwrap({ keyEncryptionKeyId: 'cloudhsm:1,2', encryptedEncryptionKey: good.wrapped }, 'c');
+    const bad = [cell(spec), cell(spec)];
+    const cells = [cell(good), bad[0]!, cell(good), bad[1]!];
+    const batch = await decodeBatch(cells, context(keys));
+    expect(batch.rows).toHaveLength(2);
+    expect(batch.quarantined.map((q) => [q.reason, q.rowKey])).toEqual(bad.map((b) => [reason, b.rowKey]));
+    expect(batch.quarantined[0]!.value).toBe(bad[0]!.value);
+    expect(batch.quarantined[0]!.detail).toMatch(/refused the data key/);
+  });
+
+  it('quarantines a failing key even when it is the first to give up in the batch', async () => {
+    const keys = new CachingKeyService(new StandaloneLike());
+    const batch = await decodeBatch([cell({ wrapped: HSM_BROKEN }), cell(good)], context(keys));
+    expect(batch.rows).toHaveLength(1);
+    expect(batch.quarantined.map((q) => q.reason)).toEqual(['key-unwrap-failed']);
+  });
+
+  it('fails the batch when no key unwraps at all (DKS down), quarantining nothing', async () => {
+    const keys = new CachingKeyService(new StandaloneLike());
+    await expect(decodeBatch([cell({ wrapped: HSM_BROKEN }), cell({ wrapped: HSM_BROKEN })], context(keys))).rejects.toBeInstanceOf(KeyServiceUnavailableError);
   });
 });

@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/shared/logger.js';
 import type { CollectionConfig } from '../../src/shared/types.js';
 import type { Cell } from '../../src/step/ports.js';
 import { runStep, type StepRunRequest } from '../../src/step/run-step.js';
-import { FakeHBase, FakeKeys, FakeSink, FakeStatus } from '../support/fakes.js';
+import { FakeHBase, FakeKeys, FakeLease, FakeSink, FakeStatus } from '../support/fakes.js';
 
 const collection: CollectionConfig = { name: 'core:addresses', db: 'core', table: 'addresses', pii: true };
 const dataKey = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
@@ -29,12 +29,14 @@ function world(records: SeededRecord[]) {
   const keys = new FakeKeys(new Map([[standaloneWrap(dataKey), dataKey]]));
   const sink = new FakeSink();
   const status = new FakeStatus();
-  const portsFor = () => ({ hbase, keys, sink, status, keyStats: () => keys.stats() });
+  const lease = new FakeLease();
+  const portsFor = () => ({ hbase, keys, sink, status, lease, keyStats: () => keys.stats() });
   const request = (correlationId: string, endTime: number): StepRunRequest => ({
     correlationId, triggeredTime: endTime, endTime, collections: [collection], concurrency: 2, scanConcurrency: 2,
     visibilityLagMs: HOUR, maxQuarantined: 10, outputPrefix: 'incremental', logger: silentLogger,
+    lease: { leaseMs: 60_000, waitMs: 0 },
   });
-  return { hbase, keys, sink, status, run: (id: string, endTime: number) => runStep(portsFor, request(id, endTime)) };
+  return { hbase, keys, sink, status, lease, run: (id: string, endTime: number) => runStep(portsFor, request(id, endTime)) };
 }
 
 describe('runStep (in-memory ports)', () => {
@@ -54,7 +56,7 @@ describe('runStep (in-memory ports)', () => {
       expect(byId.get(r.idJson)?.record).toBe(r.plaintext);
       expect(byId.get(r.idJson)?.timestamp).toBe(r.timestamp);
     }
-    expect(published[0]!.run.folder).toBe('incremental/core_addresses/20250201-0200');
+    expect(published[0]!.run.folder).toBe('incremental/core_addresses/20250201-0200_run-1');
     const row = await w.status.get('run-1', collection.name);
     expect(row?.status).toBe('EMR_COMPLETED');
     expect(row?.processedDataEnd).toBe(Math.max(...records.map((r) => r.timestamp)));
@@ -126,5 +128,57 @@ describe('runStep (in-memory ports)', () => {
     const [again] = await w.run('run-1', endTime);
     expect(again?.outcome).toBe('skipped');
     expect(w.sink.published_.size).toBe(1);
+  });
+
+  it('counts a run that published and then died as done: a new run after reconcile and ack reads nothing twice', async () => {
+    const w = world(records);
+    // The step dies after its manifest, before EMR_COMPLETED: the completion never reaches the table.
+    const transition = w.status.transition.bind(w.status);
+    w.status.transition = (row, from, owner) => (row.status === 'EMR_COMPLETED' ? Promise.reject(new Error('killed')) : transition(row, from, owner));
+    await w.run('run-1', endTime).catch(() => undefined);
+    w.status.transition = transition;
+    w.lease.items.clear(); // its lease expired
+    // Reconcile marks the row failed; an operator acknowledges it.
+    await w.status.transition({ ...(await w.status.get('run-1', collection.name))!, status: 'EMR_FAILED' }, ['EMR_PROCESSING']);
+    await w.status.transition({ ...(await w.status.get('run-1', collection.name))!, status: '_EMR_FAILED' }, ['EMR_FAILED']);
+    const [next] = await w.run('run-2', endTime + HOUR);
+    expect(next?.outcome).toBe('completed');
+    expect(next?.records).toBe(0);
+    const ids = [...w.sink.published_.values()].flatMap((p) => p.rows.map((r) => r.id));
+    expect(ids).toHaveLength(records.length);
+    const settled = await w.status.get('run-1', collection.name);
+    expect(settled?.status).toBe('EMR_COMPLETED');
+    expect(settled?.reason).toMatch(/completed from its published manifest .* by run run-2; the row was _EMR_FAILED/);
+  });
+
+  it('gives two runs triggered in the same minute folders of their own', async () => {
+    const w = world(records);
+    const [a] = await w.run('run-a', endTime);
+    w.hbase.tables.get(collection.name)!.push(...[...seededRecords({ ...space, from: endTime - 2 * HOUR, until: endTime - HOUR - 1 }, 3)].map((r) => cellOf(r)));
+    const [b] = await w.run('run-b', endTime + 1000);
+    expect(a?.outcome).toBe('completed');
+    expect(b?.outcome).toBe('completed');
+    expect(a?.folder).not.toBe(b?.folder);
+    expect(b?.folder).toBe('incremental/core_addresses/20250201-0200_run-b');
+  });
+
+  it('defers, touching nothing, while another runner holds the collection', async () => {
+    const w = world(records);
+    await w.lease.acquire(collection.name, { attempt: 'other', correlationId: 'run-0' }, Date.now(), 60_000);
+    const [summary] = await w.run('run-1', endTime);
+    expect(summary?.outcome).toBe('deferred');
+    expect(summary?.note).toMatch(/another runner holds core:addresses: run run-0/);
+    const row = await w.status.get('run-1', collection.name);
+    expect(row?.status).toBe('DEFERRED');
+    expect(row?.reason).toMatch(/run run-0/);
+    expect(w.sink.published_.size).toBe(0);
+    expect(w.sink.discarded).toEqual([]);
+  });
+
+  it('records why a collection failed on its row', async () => {
+    const w = world(records);
+    w.sink.failNextPublish = true;
+    await w.run('run-1', endTime);
+    expect((await w.status.get('run-1', collection.name))?.reason).toBe('Error: crash before the manifest');
   });
 });

@@ -10,7 +10,7 @@ import type { StatusRow } from '../../src/step/ports.js';
 
 /** In-memory fakes of the trigger's ports: for the orchestration rules that moto cannot be made to break. */
 class FakeStatus {
-  readonly rows = new Map<string, StoredStatusRow & { reason?: string }>();
+  readonly rows = new Map<string, StoredStatusRow>();
   failWrites: ((row: StatusRow) => boolean) | undefined;
 
   transition(row: StatusRow, from: readonly (JobStatus | undefined)[], reason?: string): Promise<boolean> {

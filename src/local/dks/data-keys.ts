@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { STANDALONE_KEY_ID, standaloneUnwrap, standaloneWrap } from '../../contracts/standalone-keys.js';
-import { DATA_KEY_LENGTHS, decodeStrictBase64 } from '../../keys/data-key.js';
+import { decodeStrictBase64 } from '../../keys/data-key.js';
 
 /**
- * Where the local DKS gets and unwraps data keys. Failures are typed by the HTTP answer they become:
- * `KeyNotUnwrappable` → 400 (never retry), `KeyBackendUnavailable` → 503 (retry).
+ * Where the local DKS gets and unwraps data keys. Failures are typed by the HTTP answer they become, as the
+ * real DKS gives them per mode (DESIGN.md §3.2): `KeyNotUnwrappable` → 400 (KMS mode's refusal),
+ * `KeyBackendCrashed` → 500 with Spring's error JSON and the connection closed (STANDALONE and HSM modes on a
+ * garbled key), `KeyBackendUnavailable` → 503.
  */
 export interface DataKeyBackend {
   /** True when this backend unwraps keys of that key-encryption key id. */
@@ -16,6 +18,8 @@ export interface DataKeyBackend {
 
 export class KeyNotUnwrappable extends Error {}
 export class KeyBackendUnavailable extends Error {}
+/** An exception inside the real DKS that Spring turns into a bare 500 (e.g. a base64 decoder throwing). */
+export class KeyBackendCrashed extends Error {}
 
 /** DKS's development convention (DESIGN.md §3.2): wrapped = base64 of the key's bytes reversed. */
 export class StandaloneDataKeys implements DataKeyBackend {
@@ -28,11 +32,13 @@ export class StandaloneDataKeys implements DataKeyBackend {
     return Promise.resolve({ keyId: STANDALONE_KEY_ID, plaintext, ciphertext: standaloneWrap(plaintext) });
   }
 
+  /**
+   * As the real STANDALONE mode: garbled base64 makes its decoder throw (→ 500); valid base64 of any length
+   * is "unwrapped" to that many bytes, reversed (→ 200), so clients must check the length they get back.
+   */
   decrypt(_keyId: string, encryptedEncryptionKey: string): Promise<Buffer> {
-    const wrapped = decodeStrictBase64(encryptedEncryptionKey);
-    if (wrapped === undefined) return Promise.reject(new KeyNotUnwrappable('encrypted key is not base64'));
-    if (!DATA_KEY_LENGTHS.has(wrapped.length)) {
-      return Promise.reject(new KeyNotUnwrappable(`encrypted key decodes to ${wrapped.length} bytes, not 16 or 32`));
+    if (decodeStrictBase64(encryptedEncryptionKey) === undefined) {
+      return Promise.reject(new KeyBackendCrashed('encrypted key is not base64 (STANDALONE answers 500)'));
     }
     return Promise.resolve(standaloneUnwrap(encryptedEncryptionKey));
   }

@@ -8,13 +8,18 @@ export interface FaultSettings {
   readonly failStatus: number;
   /** Added before every data-key answer. */
   readonly delayMs: number;
-  /** Wrapped keys whose decrypt answers 400, as if garbled. */
+  /** Wrapped keys whose decrypt answers 400, as if garbled (KMS mode). */
   readonly rejectKeys: readonly string[];
+  /**
+   * Wrapped keys whose decrypt answers `failStatus` every time, with Spring's error body: a key the backend
+   * keeps failing on (HSM mode) while other keys unwrap.
+   */
+  readonly failKeys: readonly string[];
   /** Drop every non-admin connection without an answer (a network failure). */
   readonly down: boolean;
 }
 
-export const NO_FAULTS: FaultSettings = Object.freeze({ failRate: 0, failStatus: 503, delayMs: 0, rejectKeys: [], down: false });
+export const NO_FAULTS: FaultSettings = Object.freeze({ failRate: 0, failStatus: 503, delayMs: 0, rejectKeys: [], failKeys: [], down: false });
 
 /** Validates a `POST /__faults` body; omitted fields take their default (off), so each POST is the whole setting. */
 export function parseFaults(body: unknown): FaultSettings | string {
@@ -27,6 +32,7 @@ export function parseFaults(body: unknown): FaultSettings | string {
   if (!Number.isInteger(f.failStatus) || f.failStatus < 400 || f.failStatus > 599) return 'failStatus must be an HTTP error status';
   if (!Number.isInteger(f.delayMs) || f.delayMs < 0 || f.delayMs > 120_000) return 'delayMs must be an integer in [0, 120000]';
   if (!Array.isArray(f.rejectKeys) || !f.rejectKeys.every((k) => typeof k === 'string')) return 'rejectKeys must be an array of strings';
+  if (!Array.isArray(f.failKeys) || !f.failKeys.every((k) => typeof k === 'string')) return 'failKeys must be an array of strings';
   if (typeof f.down !== 'boolean') return 'down must be a boolean';
-  return Object.freeze({ ...f, rejectKeys: [...f.rejectKeys] });
+  return Object.freeze({ ...f, rejectKeys: [...f.rejectKeys], failKeys: [...f.failKeys] });
 }

@@ -3,18 +3,21 @@ import { parseArgs } from 'node:util';
 import { ConfigError, exitCodeFor, toError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { ensureDevCertificates } from './certs.js';
+import { HsmDataKeys } from './hsm-keys.js';
 import { KmsDataKeys, createKmsClient } from './kms-adapter.js';
 import { startDksServer } from './server.js';
 
 /**
  * Entry of the local DKS:
  *   node dist/src/local/dks/main.js --port 8443 --certs DIR [--host 127.0.0.1]
- *     [--kms-key-id ID --aws-endpoint URL --region eu-west-2]
+ *     [--kms-key-id ID --aws-endpoint URL --region eu-west-2 | --hsm]
+ * `--hsm` emulates the real DKS's HSM mode (hsm-keys.ts: `cloudhsm:` key ids, its 500/503 answers), with an
+ * RSA key pair made at startup, so its wrapped keys do not survive a restart.
  * Creates the development certificates in DIR if missing; stops cleanly on SIGTERM/SIGINT.
  */
-const USAGE = 'usage: main.js --port N --certs DIR [--host H] [--kms-key-id ID] [--aws-endpoint URL] [--region R]';
+const USAGE = 'usage: main.js --port N --certs DIR [--host H] [--kms-key-id ID] [--aws-endpoint URL] [--region R] [--hsm]';
 
-function flags(argv: string[]): { port: number; certs: string; host: string; kmsKeyId?: string; awsEndpoint?: string; region: string } {
+function flags(argv: string[]): { port: number; certs: string; host: string; kmsKeyId?: string; awsEndpoint?: string; region: string; hsm: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -26,6 +29,7 @@ function flags(argv: string[]): { port: number; certs: string; host: string; kms
         'kms-key-id': { type: 'string' },
         'aws-endpoint': { type: 'string' },
         region: { type: 'string', default: 'eu-west-2' },
+        hsm: { type: 'boolean', default: false },
       },
       strict: true,
     }));
@@ -35,8 +39,9 @@ function flags(argv: string[]): { port: number; certs: string; host: string; kms
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be a TCP port, got ${values.port}\n${USAGE}`);
   if (!values.certs) throw new ConfigError(`--certs DIR is required\n${USAGE}`);
+  if (values.hsm && values['kms-key-id']) throw new ConfigError(`--hsm and --kms-key-id choose different modes: give one\n${USAGE}`);
   return {
-    port, certs: values.certs, host: values.host, region: values.region,
+    port, certs: values.certs, host: values.host, region: values.region, hsm: values.hsm,
     ...(values['kms-key-id'] ? { kmsKeyId: values['kms-key-id'] } : {}),
     ...(values['aws-endpoint'] ? { awsEndpoint: values['aws-endpoint'] } : {}),
   };
@@ -59,7 +64,10 @@ async function main(): Promise<void> {
       throw new ConfigError(`cannot use KMS key ${options.kmsKeyId}: ${toError(e).message}`, { cause: e });
     });
   }
-  const server = await startDksServer({ tls: { cert: cert!, key: key!, ca: ca! }, port: options.port, host: options.host, logger, ...(kms ? { kms } : {}) });
+  const server = await startDksServer({
+    tls: { cert: cert!, key: key!, ca: ca! }, port: options.port, host: options.host, logger,
+    ...(kms ? { kms } : {}), ...(options.hsm ? { hsm: new HsmDataKeys() } : {}),
+  });
   logger.info({ url: server.url, kmsKeyArn: kms?.keyArn, certs: certs.dir }, 'local dks listening');
   const stop = (signal: string): void => {
     logger.info({ signal }, 'local dks stopping');

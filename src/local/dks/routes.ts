@@ -3,7 +3,7 @@ import { STANDALONE_KEY_ID } from '../../contracts/standalone-keys.js';
 import { toError } from '../../shared/errors.js';
 import { KeyBackendUnavailable, KeyNotUnwrappable, type DataKeyBackend } from './data-keys.js';
 import { parseFaults, type FaultSettings } from './faults.js';
-import { readBody, sendJson } from './http.js';
+import { readBody, sendJson, sendSpringError } from './http.js';
 
 /**
  * The DKS API (DESIGN.md §3.2) and the admin routes. Each handler returns a short, key-free note for the
@@ -34,6 +34,7 @@ export interface RouteContext {
 export type Note = string | undefined;
 
 const MAX_BODY = 16 * 1024;
+const DECRYPT_PATH = '/datakey/actions/decrypt';
 
 export async function decrypt(ctx: RouteContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<Note> {
   ctx.counters.decrypt.calls += 1;
@@ -50,7 +51,13 @@ export async function decrypt(ctx: RouteContext, req: IncomingMessage, res: Serv
     return reason;
   };
   if (keyId === '') return reject('keyId is required');
+  if (body === '') return reject('the wrapped key (request body) is required');
   if (ctx.faults.rejectKeys.includes(body)) return reject('key rejected by fault injection');
+  if (ctx.faults.failKeys.includes(body)) {
+    ctx.counters.decrypt.failed += 1;
+    sendSpringError(res, ctx.faults.failStatus, DECRYPT_PATH);
+    return 'key failed by fault injection';
+  }
   const backend = ctx.backends.find((b) => b.owns(keyId));
   if (backend === undefined) return reject(`unknown keyId (this DKS serves ${ctx.mode})`);
   try {
@@ -62,7 +69,9 @@ export async function decrypt(ctx: RouteContext, req: IncomingMessage, res: Serv
     const error = toError(e);
     if (error instanceof KeyNotUnwrappable) return reject(error.message);
     ctx.counters.decrypt.failed += 1;
-    sendJson(res, error instanceof KeyBackendUnavailable ? 503 : 500, { error: 'Service Unavailable', correlationId });
+    // Per mode, as the real DKS: a backend that is unavailable → 503; one that throws on the input → 500.
+    if (error instanceof KeyBackendUnavailable) sendJson(res, 503, { error: 'Service Unavailable', correlationId });
+    else sendSpringError(res, 500, DECRYPT_PATH);
     return error.message;
   }
 }
@@ -115,7 +124,8 @@ export async function admin(ctx: RouteContext, req: IncomingMessage, res: Server
     }
     ctx.faults = parsed;
     sendJson(res, 200, ctx.faults);
-    return `faults ${JSON.stringify({ ...parsed, rejectKeys: parsed.rejectKeys.length })}`;
+    // Listed keys are wrapped keys (in STANDALONE mode, the data key reversed): counted, never logged.
+    return `faults ${JSON.stringify({ ...parsed, rejectKeys: parsed.rejectKeys.length, failKeys: parsed.failKeys.length })}`;
   }
   if (path === '/__faults' && req.method === 'GET') sendJson(res, 200, ctx.faults);
   else if (path === '/__stats' && req.method === 'GET') sendJson(res, 200, ctx.counters);

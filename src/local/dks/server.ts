@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import { toError } from '../../shared/errors.js';
 import { silentLogger, type Logger } from '../../shared/logger.js';
 import { StandaloneDataKeys, type DataKeyBackend } from './data-keys.js';
+import type { HsmDataKeys } from './hsm-keys.js';
 import { NO_FAULTS, type FaultSettings } from './faults.js';
 import { BodyTooLarge, sendJson } from './http.js';
 import { admin, decrypt, generate, healthcheck, newCounters, type DksCounters, type Note, type RouteContext } from './routes.js';
@@ -12,7 +13,9 @@ import { admin, decrypt, generate, healthcheck, newCounters, type DksCounters, t
 /**
  * A local Data Key Service (DESIGN.md §3.2, §5): HTTPS that asks every client for a certificate and answers
  * 403 at the HTTP level when there is none or our CA did not sign it (so a client sees DKS's own answer,
- * not a bare handshake failure). STANDALONE keys always; KMS-backed keys when a KMS backend is given.
+ * not a bare handshake failure). STANDALONE keys always; KMS-backed keys when a KMS backend is given, or
+ * emulated HSM keys when an HSM backend is. A bad key gets the answer the real DKS gives in that key's mode
+ * (DESIGN.md §3.2): 500 in STANDALONE, 400 in KMS, 500 or 503 in HSM.
  * One JSON log line per request, without bodies or key material.
  */
 export interface DksServerOptions {
@@ -23,6 +26,11 @@ export interface DksServerOptions {
   readonly host?: string;
   /** KMS-backed data keys; `GET /datakey` then draws from KMS. */
   readonly kms?: DataKeyBackend & { readonly keyArn: string };
+  /**
+   * Emulated HSM mode (hsm-keys.ts): `cloudhsm:` key ids, and the HSM mode's 500/503 answers to bad keys;
+   * `GET /datakey` then draws from it. Not together with `kms`.
+   */
+  readonly hsm?: HsmDataKeys;
   readonly logger?: Logger;
   /** Injected for tests of `failRate`. */
   readonly random?: () => number;
@@ -39,10 +47,12 @@ export interface DksServer {
 export async function startDksServer(options: DksServerOptions): Promise<DksServer> {
   const logger = options.logger ?? silentLogger;
   const standalone = new StandaloneDataKeys();
+  if (options.kms && options.hsm) throw new TypeError('the local DKS runs in KMS or HSM mode, not both: give kms or hsm');
+  const extra = options.kms ?? options.hsm;
   const ctx: RouteContext = {
-    backends: options.kms ? [standalone, options.kms] : [standalone],
-    generator: options.kms ?? standalone,
-    mode: options.kms ? `KMS ${options.kms.keyArn} and STANDALONE` : 'STANDALONE',
+    backends: extra ? [standalone, extra] : [standalone],
+    generator: extra ?? standalone,
+    mode: options.kms ? `KMS ${options.kms.keyArn} and STANDALONE` : options.hsm ? `HSM ${options.hsm.keyId} and STANDALONE` : 'STANDALONE',
     counters: newCounters(),
     faults: NO_FAULTS,
     random: options.random ?? Math.random,

@@ -25,6 +25,19 @@ export interface Reconciliation {
   readonly reason: string;
 }
 
+/**
+ * The staleness rule for an in-flight row no cluster answers for: a step started by hand (`run`, no EMR
+ * job-flow file) leaves `EMR_PROCESSING` without a cluster id. Its runner renews the row's `UpdatedAt` with its
+ * collection lease (every third of the lease); a row not renewed for `staleAfterMs` has no live runner. Returns
+ * why, or undefined while the row is fresh. The next run of the collection settles its output either way.
+ */
+export function staleInFlight(row: StoredStatusRow, now: number, staleAfterMs: number): string | undefined {
+  if (row.status !== 'EMR_PROCESSING' || row.emrClusterId !== undefined) return undefined;
+  const last = row.updatedAt ?? row.triggeredTime;
+  if (now - last <= staleAfterMs) return undefined;
+  return `the runner of run ${row.correlationId} stopped: its EMR_PROCESSING row (no cluster) was last renewed at ${new Date(last).toISOString()}`;
+}
+
 /** Whether a row is a run in flight whose cluster EMR must be asked about. */
 export const needsClusterCheck = (row: StoredStatusRow): boolean => IN_FLIGHT.has(row.status) && row.emrClusterId !== undefined;
 
@@ -40,6 +53,8 @@ export function reconcileRow(row: StoredStatusRow, cluster: ClusterInfo | undefi
     const why = cluster.stateReason ? ` (${cluster.stateReason})` : '';
     return { to: 'EMR_FAILED', reason: `cluster ${id} is ${cluster.state}${why} but the run was still ${row.status}` };
   }
+  const stale = staleInFlight(row, now, staleAfterMs);
+  if (stale !== undefined) return { to: 'EMR_FAILED', reason: stale };
   if (PRE_LAUNCH.has(row.status)) {
     const last = row.updatedAt ?? row.triggeredTime;
     if (now - last > staleAfterMs) {
@@ -67,7 +82,7 @@ export function describeActive(verdict: Extract<Verdict, { kind: 'active' }>): s
 }
 
 export function describeFailed(rows: readonly StoredStatusRow[]): string {
-  return rows.map((r) => `${r.collection} ${r.status} (run ${r.correlationId}${r.emrClusterId ? `, cluster ${r.emrClusterId}` : ''})`).join('; ');
+  return rows.map((r) => `${r.collection} ${r.status} (run ${r.correlationId}${r.emrClusterId ? `, cluster ${r.emrClusterId}` : ''}${r.reason ? `: ${r.reason}` : ''})`).join('; ');
 }
 
 /**

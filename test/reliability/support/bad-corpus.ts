@@ -128,8 +128,9 @@ export function badCorpus(collection: string, baseTimestamp: number): CorpusEntr
     entry('dbObject base64 wrapped at 76 characters', 'bad-base64', spec(bigDocument('wrapped', 200)), withMessage((m) => { m.dbObject = m.dbObject.replace(/(.{76})/g, '$1\n'); })),
     // ── Keys ──
     entry('unknown key-encryption key id', 'unknown-data-key', spec(doc()), withEncryption((x) => { x.keyEncryptionKeyId = 'cloudhsm:999,999'; })),
-    entry('wrapped key not base64', 'unknown-data-key', spec(doc()), withEncryption((x) => { x.encryptedEncryptionKey = '%%%garbled%%%'; })),
-    entry('wrapped key of 8 bytes', 'unknown-data-key', spec(doc()), withEncryption((x) => { x.encryptedEncryptionKey = bytesOf('short-key', 8).toString('base64'); })),
+    entry('wrapped key not base64', 'wrapped-key-malformed', spec(doc()), withEncryption((x) => { x.encryptedEncryptionKey = '%%%garbled%%%'; })),
+    entry('key id with a control character', 'key-id-malformed', spec(doc()), withEncryption((x) => { x.keyEncryptionKeyId = 'STANDALONE\u0007'; })),
+    entry('wrapped key of 8 bytes', 'wrapped-key-malformed', spec(doc()), withEncryption((x) => { x.encryptedEncryptionKey = bytesOf('short-key', 8).toString('base64'); })),
     { name: 'wrong data key: the plaintext is keystream garbage', verdict: wrongKeyGarbage.verdict, cell: cellOf(wrongKey, () => wrongKeyGarbage.envelope) },
     // ── Ciphertext and plaintext ──
     entry('truncated ciphertext (cut between characters)', 'not-json', truncatedAscii, withMessage((m) => { m.dbObject = Buffer.from(m.dbObject, 'base64').subarray(0, 20).toString('base64'); })),

@@ -10,6 +10,7 @@ import { seededVersions, versionInWindow, type RecordSpace } from '../../../src/
 import type { Logger } from '../../../src/shared/logger.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { runStep, type CollectionSummary } from '../../../src/step/run-step.js';
+import { COLLECTION_LEASE_ID } from '../../../src/status/collection-lease-adapter.js';
 import { DynamoStatusStore } from '../../../src/status/dynamo-status-adapter.js';
 import { dynamoDocumentClient } from '../../../src/wiring/aws-clients.js';
 import { buildStepGraph, type StepGraph } from '../../../src/wiring/step-graph.js';
@@ -68,6 +69,19 @@ export async function forgetStatus(config: StepConfig, collection: string): Prom
   const rows = await statusOf(config).latestRuns(collection, 1000);
   for (const row of rows) {
     await client.send(new DeleteCommand({ TableName: config.statusTable, Key: { CorrelationId: row.correlationId, Collection: collection } }));
+  }
+  client.destroy();
+}
+
+/**
+ * What the passing of a killed runner's lease time does (DESIGN: a lease frees itself when not renewed): its
+ * collection leases are removed, so a rerun need not wait the lease out. Lease expiry itself is tested with
+ * a clock in test/unit/step-lease.test.ts and the exactly-once property test.
+ */
+export async function expireLeases(config: StepConfig, collections: readonly string[]): Promise<void> {
+  const client = dynamoDocumentClient({ awsEndpointUrl: stack.awsEndpointUrl, awsRegion: config.awsRegion });
+  for (const collection of collections) {
+    await client.send(new DeleteCommand({ TableName: config.statusTable, Key: { CorrelationId: COLLECTION_LEASE_ID, Collection: collection } }));
   }
   client.destroy();
 }
