@@ -24,6 +24,7 @@ HBASE_JAR := hbase-local/target/hbase-local.jar
 help:
 	@echo "make demo   set up everything and run the main job on the local stack"
 	@echo "make test   set up everything and run the whole suite"
+	@echo "make soak   the exactly-once property test over SOAK_SEQUENCES (default 2000) random sequences"
 
 node: $(NODE)
 $(LOCAL_NODE):

@@ -141,4 +141,35 @@ describe('trigger guards (moto, status table of its own)', () => {
     expect((await store.get(`dead-${fx.id}`, stale))?.status).toBe('LAMBDA_FAILED');
     expect(await reason(`dead-${fx.id}`, stale)).toMatch(/stopped without an outcome/);
   });
+  it('fails an EMR_PROCESSING row with no cluster (a killed manual run) once stale, and waits for a fresh one', async () => {
+    const dead = uniqueCollection('deadrun');
+    const live = uniqueCollection('liverun');
+    const longAgo = Date.now() - 3_600_000;
+    const oldWriter = new DynamoStatusStore({ tableName: fx.statusTable, client: doc(), now: () => longAgo });
+    await oldWriter.transition({ correlationId: `manual-${fx.id}`, collection: dead, status: 'EMR_PROCESSING', triggeredTime: longAgo }, [undefined]);
+    await store.transition({ correlationId: `manual-live-${fx.id}`, collection: live, status: 'EMR_PROCESSING', triggeredTime: Date.now() }, [undefined]);
+
+    // A runner that heartbeats its row is in flight: the trigger waits, then defers (not a failure).
+    expect(await run(live).catch((e: unknown) => e)).toBeInstanceOf(RunDeferredError);
+    expect((await store.get(`manual-live-${fx.id}`, live))?.status).toBe('EMR_PROCESSING');
+
+    const error = await run(dead).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FailedRunsBlockError);
+    expect((await store.get(`manual-${fx.id}`, dead))?.status).toBe('EMR_FAILED');
+    expect(await reason(`manual-${fx.id}`, dead)).toMatch(/runner of run manual-.* stopped: its EMR_PROCESSING row \(no cluster\)/);
+  });
+
+  it('lets ack clear a stale EMR_PROCESSING row with no cluster, saying what it did, and leaves a live one alone', async () => {
+    const dead = uniqueCollection('ackdead');
+    const longAgo = Date.now() - 3_600_000;
+    const oldWriter = new DynamoStatusStore({ tableName: fx.statusTable, client: doc(), now: () => longAgo });
+    await oldWriter.transition({ correlationId: `killed-${fx.id}`, collection: dead, status: 'EMR_PROCESSING', triggeredTime: longAgo }, [undefined]);
+    await store.transition({ correlationId: `running-${fx.id}`, collection: dead, status: 'EMR_PROCESSING', triggeredTime: Date.now() }, [undefined]);
+
+    const outcomes = await acknowledgeFailures({ collections: [dead] }, 'ops', Date.now(), store, 600_000);
+    expect(outcomes.map((o) => o.correlationId)).toEqual([`killed-${fx.id}`]);
+    expect((await store.get(`killed-${fx.id}`, dead))?.status).toBe('_EMR_FAILED');
+    expect(await reason(`killed-${fx.id}`, dead)).toMatch(/cleared by ops/);
+    expect((await store.get(`running-${fx.id}`, dead))?.status).toBe('EMR_PROCESSING');
+  });
 });
