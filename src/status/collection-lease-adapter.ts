@@ -3,7 +3,7 @@ import type { ErrorContext } from '../shared/errors.js';
 import type { CollectionName } from '../shared/types.js';
 import type { CollectionLease, LeaseAttempt, LeaseHolder } from '../step/ports.js';
 import { isConditionFailed, statusStoreError } from './errors.js';
-import { keyOf, type Item } from './status-item.js';
+import { ATTR, keyOf, type Item } from './status-item.js';
 
 /**
  * The collection lease (see `CollectionLease`) as one bookkeeping item per collection in the status table:
@@ -19,7 +19,7 @@ export const LEASE_ATTR = {
   correlationId: 'LeaseCorrelationId',
   expiresAt: 'LeaseExpiresAt',
   acquiredAt: 'LeaseAcquiredAt',
-  updatedAt: 'UpdatedAt',
+  updatedAt: ATTR.updatedAt,
   note: 'Note',
 } as const;
 

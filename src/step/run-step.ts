@@ -145,10 +145,10 @@ async function underLease(ports: StepPorts, collection: CollectionConfig, reques
   // The published output decides: runs that died after their manifest count as completed before the
   // watermark is read (this run's own earlier attempt included), and unpublished leftovers are removed.
   const settled = await settleCollection(ports, collection, { correlationId: request.correlationId, now: ctx.now, logger });
-  if (settled.completed.some((r) => r.correlationId === request.correlationId)) {
-    const published = await ports.sink.published(folder);
+  const own = settled.completed.find((c) => c.row.correlationId === request.correlationId);
+  if (own !== undefined) {
     logger.info({ folder }, 'run was already published; status completed');
-    return summary({ outcome: 'completed', note: 'already published', records: published?.rows ?? 0, maxTimestamp: published?.maxTimestamp ?? null });
+    return summary({ outcome: 'completed', note: 'already published', records: own.published.rows, maxTimestamp: own.published.maxTimestamp });
   }
 
   const watermark = await ports.status.lastCompletedEnd(collection.name);

@@ -16,8 +16,8 @@ import type { PublishedRun, RecordSink, StatusRow, StatusStore } from './ports.j
  * means "never a manifest" (a stalled runner's fence stops it before the lease can pass to us).
  */
 export interface SettleResult {
-  /** Rows completed from their published manifest. */
-  readonly completed: readonly StatusRow[];
+  /** Rows completed from their published manifest, each with what its manifest says. */
+  readonly completed: readonly { readonly row: StatusRow; readonly published: PublishedRun }[];
   /** Rows whose unpublished folders were removed. */
   readonly discarded: number;
 }
@@ -28,7 +28,7 @@ export interface SettlePorts {
 }
 
 export async function settleCollection(ports: SettlePorts, collection: CollectionConfig, by: { readonly correlationId: string; readonly now: () => number; readonly logger: Logger }): Promise<SettleResult> {
-  const completed: StatusRow[] = [];
+  const completed: { row: StatusRow; published: PublishedRun }[] = [];
   let discarded = 0;
   for (const row of await ports.status.unsettledRows(collection.name)) {
     const folder = row.outputFolder;
@@ -39,7 +39,7 @@ export async function settleCollection(ports: SettlePorts, collection: Collectio
     }
     const published = await ports.sink.published(folder);
     if (published !== undefined && published.correlationId === row.correlationId && published.collection === collection.name) {
-      if (await completeFromManifest(ports, collection, row, published, by.correlationId)) completed.push(row);
+      if (await completeFromManifest(ports, collection, row, published, by.correlationId)) completed.push({ row, published });
       continue;
     }
     if (published !== undefined) {
@@ -51,7 +51,7 @@ export async function settleCollection(ports: SettlePorts, collection: Collectio
     await markChecked(ports.status, row, by.now());
   }
   if (completed.length > 0 || discarded > 0) {
-    by.logger.warn({ collection: collection.name, completed: completed.map((r) => r.correlationId), discarded }, 'settled runs left by dead runners');
+    by.logger.warn({ collection: collection.name, completed: completed.map((c) => c.row.correlationId), discarded }, 'settled runs left by dead runners');
   }
   return { completed, discarded };
 }
