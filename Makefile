@@ -47,12 +47,13 @@ moto:
 	@command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]==$(MOTO_VERSION)'
 	@command -v aws >/dev/null 2>&1 || python3 -m pip install --quiet awscli 'moto[server]==$(MOTO_VERSION)'
 
-# A project-local Python for the tests' outside reader (pyarrow lists a run folder as Spark or Athena would).
+# A project-local Python: pyspark (the Spark engine, as EMR 7 runs it) and pyarrow (the tests' outside reader,
+# which lists a run folder as Athena would).
 PY := $(TOOLS)/py/bin/python
 py: $(TOOLS)/py/.installed
-$(TOOLS)/py/.installed: requirements-test.txt
+$(TOOLS)/py/.installed: requirements-local.txt
 	@python3 -m venv $(TOOLS)/py
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-local.txt
 	@touch $@
 
 build: deps dist/.built
@@ -82,7 +83,7 @@ check: lint cycles
 seed: stack
 	./bin/ingest-replica local seed --collections 3 --records 2000
 
-demo: build hbase moto
+demo: build hbase moto py
 	bash scripts/demo.sh
 
 test: build hbase moto py check
@@ -96,7 +97,7 @@ soak: build hbase moto py
 unit: build
 	npx vitest run test/unit
 
-bench: build hbase moto
+bench: build hbase moto py
 	bash scripts/bench.sh
 
 # The EMR artifact: build/ingest-replica-<version>.tar.gz (+ .sha256); BUNDLE_FLAGS=--no-runtimes skips Node.

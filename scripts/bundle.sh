@@ -9,6 +9,7 @@
 #                                    from beside the bundle), bundled as a second entry
 #   dist/*.wasm                      wasm files the bundled packages read at run time (parquet-wasm)
 #   steps/                           the EMR step wrapper and definition
+#   spark/                           the Spark engine's PySpark driver (spark-submit runs it)
 #   bootstrap/, cloudwatch/          the bootstrap helpers and the CloudWatch agent configuration
 #   runtimes/linux-{x64,arm64}/node  Node from the npm registry's node-linux-* packages (bin/node, LICENSE)
 #
@@ -115,8 +116,9 @@ cat > "$stage/package.json" <<EOF
 EOF
 
 # ─── scripts and configuration that travel with the CLI ──────────────────────────────────────────────
-mkdir -p "$stage/steps" "$stage/bootstrap" "$stage/cloudwatch"
+mkdir -p "$stage/steps" "$stage/bootstrap" "$stage/cloudwatch" "$stage/spark"
 cp steps/run-step.sh steps/step-definition.json "$stage/steps/"
+cp spark/driver.py spark/log4j2.properties "$stage/spark/"
 cp emr-config/bootstrap/*.sh "$stage/bootstrap/"
 cp emr-config/cloudwatch/agent-config.json "$stage/cloudwatch/"
 chmod 0755 "$stage"/steps/*.sh "$stage"/bootstrap/*.sh

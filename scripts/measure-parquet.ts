@@ -127,6 +127,7 @@ function nullStore(): Store {
   return {
     bucket: 'null', put: async () => undefined, putIfAbsent: async () => true, get: async () => undefined, list: async () => [],
     delete: async () => undefined, abortUploads: async () => 0,
+    stage: async (key) => ({ key, uploadId: 'null', parts: [] }), commitStaged: async () => undefined, abortStaged: async () => undefined,
   };
 }
 

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerLocalCommands } from './local-commands.js';
 import { registerStepCommands } from './step-commands.js';
+import { registerScanRangeCommand } from './scan-range-command.js';
 import { registerOutputCommands } from './output-commands.js';
 import { registerStatusCommands } from './status-commands.js';
 import { registerScheduleCommands } from './schedule-commands.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerTriggerCommands(program);
   registerStepCommands(program);
+  registerScanRangeCommand(program);
   registerStatusCommands(program);
   registerOutputCommands(program);
   registerScheduleCommands(program);

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { projectRoot } from '../local/paths.js';
 import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import { DEFAULT_LEASE } from '../step/lease-keeper.js';
@@ -32,6 +33,22 @@ export interface StepConfig {
   readonly leaseMs: number;
   /** How long a runner waits for another runner's lease on its collection before deferring it. */
   readonly leaseWaitMs: number;
+  /** `spark`: one collection's ranges spread over the cluster by Spark (production); `single`: in this process. */
+  readonly engine: 'spark' | 'single';
+  /** Spark's installation (its `bin/spark-submit`). */
+  readonly sparkHome: string;
+  /** Spark master: `yarn` on EMR; `local[N,F]` or `local-cluster[...]` locally. */
+  readonly sparkMaster: string;
+  /** The Python Spark runs the driver and its workers with. */
+  readonly sparkPython: string;
+  /** Executor cores Spark gives one collection's job: the base of its task count (README, "Choosing the task count"). */
+  readonly sparkExecutorCores: number;
+  /** Tasks per executor core: enough to even out uneven ranges, few enough that start-up stays small. */
+  readonly sparkTasksPerCore: number;
+  /** Extra Spark settings for the job, e.g. spark.executor.memory=2g (the cluster's spark-defaults apply first). */
+  readonly sparkConf: Readonly<Record<string, string>>;
+  /** The HBase REST server the Spark workers read from: on EMR each node's own (127.0.0.1). */
+  readonly workerHbaseRestUrl: string;
 }
 
 export const STEP_SETTINGS = {
@@ -59,7 +76,42 @@ export const STEP_SETTINGS = {
   dksConcurrency: setting('dksConcurrency', 'INGEST_DKS_CONCURRENCY', 'DKS requests in flight at once, for the whole step (bounds the load on DKS)', parsers.positiveInt),
   leaseMs: setting('lease', 'INGEST_LEASE', 'collection lease duration: one runner per collection; a dead runner\'s collection is free after it, e.g. 2m', parsers.duration),
   leaseWaitMs: setting('leaseWait', 'INGEST_LEASE_WAIT', 'how long to wait for another runner of a collection before deferring it, e.g. 10m', parsers.duration),
+  engine: setting('engine', 'INGEST_ENGINE', 'spark (spread over the cluster by Spark; default) or single (this process)', (t) => {
+    const v = t.trim().toLowerCase();
+    if (v !== 'spark' && v !== 'single') throw new Error('must be spark or single');
+    return v;
+  }),
+  sparkHome: setting('sparkHome', 'SPARK_HOME', 'Spark installation holding bin/spark-submit', parsers.text),
+  sparkMaster: setting('sparkMaster', 'SPARK_MASTER', 'Spark master: yarn on EMR, local[N,F] or local-cluster[W,C,M] locally', parsers.text),
+  sparkPython: setting('sparkPython', 'PYSPARK_PYTHON', 'Python that runs the Spark driver and workers', parsers.text),
+  sparkExecutorCores: setting('sparkExecutorCores', 'INGEST_SPARK_EXECUTOR_CORES', 'executor cores one collection\'s Spark job gets (tasks = cores × tasks per core)', parsers.positiveInt),
+  sparkTasksPerCore: setting('sparkTasksPerCore', 'INGEST_SPARK_TASKS_PER_CORE', 'Spark tasks per executor core for one collection', parsers.positiveInt),
+  sparkConf: setting('sparkConf', 'INGEST_SPARK_CONF', 'extra Spark settings, comma-separated key=value pairs', parseSparkConf),
+  workerHbaseRestUrl: setting('workerHbaseRestUrl', 'INGEST_WORKER_HBASE_REST_URL', 'HBase REST server the Spark workers read from (on EMR: each node\'s own, http://127.0.0.1:8080)', parsers.url),
 } satisfies Record<keyof StepConfig, Setting<unknown>>;
+
+/** `a=1,b=2` → { a: '1', b: '2' }. */
+function parseSparkConf(text: string): Record<string, string> {
+  const conf: Record<string, string> = {};
+  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at <= 0 || !/^spark\.[A-Za-z0-9._-]+$/.test(pair.slice(0, at))) throw new Error(`${JSON.stringify(pair)} is not spark.<name>=<value>`);
+    conf[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return conf;
+}
+
+/** The project's own Spark (`make py` installs pyspark into .tools/py): the local default. */
+function projectSpark(root: string): { home: string; python: string } | undefined {
+  const python = join(root, '.tools', 'py', 'bin', 'python');
+  const lib = join(root, '.tools', 'py', 'lib');
+  if (!existsSync(python) || !existsSync(lib)) return undefined;
+  for (const version of readdirSync(lib)) {
+    const home = join(lib, version, 'site-packages', 'pyspark');
+    if (existsSync(join(home, 'bin', 'spark-submit'))) return { home, python };
+  }
+  return undefined;
+}
 
 export interface ConfigSources {
   /** Flag values by setting key (as commander gives them). */
@@ -97,8 +149,19 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
     dksConcurrency: '8',
     leaseMs: String(DEFAULT_LEASE.leaseMs),
     leaseWaitMs: String(DEFAULT_LEASE.waitMs),
+    engine: 'spark',
   };
-  const values = resolveSettings(STEP_SETTINGS, { flags: sources.flags, env, file }, defaults);
+  // Spark: the project's pyspark locally (local[cores,maxFailures]: plain local[N] ignores task.maxFailures);
+  // EMR's own installation and YARN otherwise.
+  const spark = projectSpark(projectRoot());
+  defaults.sparkHome = spark?.home ?? '/usr/lib/spark';
+  defaults.sparkPython = spark?.python ?? 'python3';
+  defaults.sparkMaster = spark ? 'local[2,4]' : 'yarn';
+  defaults.sparkExecutorCores = spark ? '2' : '8';
+  defaults.sparkTasksPerCore = '3';
+  defaults.sparkConf = '';
+  const fileFlags = resolveSettings(STEP_SETTINGS, { flags: sources.flags, env, file }, defaults);
+  const values = { ...fileFlags, workerHbaseRestUrl: fileFlags.workerHbaseRestUrl ?? fileFlags.hbaseRestUrl, sparkConf: fileFlags.sparkConf ?? {} };
   const needDks = sources.requireDks !== false && values.keyService === 'dks';
   for (const name of needDks ? (['dksClientCert', 'dksClientKey', 'dksCaCert'] as const) : []) {
     const path = values[name];

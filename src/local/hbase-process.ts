@@ -137,6 +137,11 @@ export class HBaseAdmin {
     await this.call('POST', '/flush', new URLSearchParams({ name }), { table: name });
   }
 
+  /** Splits the region holding `at` there and waits for the daughters (tests: a split while tasks scan). */
+  async split(name: string, at: Buffer): Promise<void> {
+    await this.call('POST', '/split', new URLSearchParams({ name, at: at.toString('hex') }), { table: name });
+  }
+
   /** Stops the REST server (open scanners are lost, as in a real restart); the admin endpoint stays up. */
   async stopRest(): Promise<void> {
     await this.call('POST', '/rest/stop', new URLSearchParams(), {});

@@ -2,7 +2,8 @@
  * Named points where a test can make the process die as if killed (SIGKILL), to prove that a crash anywhere
  * leaves either a complete published run or nothing readers trust. Inert unless INGEST_REPLICA_CRASH_AT names
  * the point; never set in production. INGEST_REPLICA_CRASH_HIT=n dies the n-th time the point is reached
- * (default 1), e.g. `after-scan-batch` with n=3 dies after the third scanned batch was handed to the output.
+ * (default 1), e.g. `after-scan-batch` with n=3 dies after the third scanned batch was handed to the output;
+ * INGEST_REPLICA_CRASH_MODE=hang makes it stall there forever instead, `pause:<ms>` for that long.
  */
 export type CrashPoint =
   | 'after-status-processing'
@@ -10,6 +11,8 @@ export type CrashPoint =
   /** After a part's upload completed (any part; `after-first-part` is its first hit). */
   | 'after-part-upload'
   | 'after-first-part'
+  /** A Spark run's commit completed the winners' staged objects; no manifest yet. */
+  | 'after-parts-committed'
   | 'before-manifest'
   /** The manifest is in S3 but `_SUCCESS` is not yet. */
   | 'after-manifest-put'
@@ -45,5 +48,12 @@ export function crashPoint(point: CrashPoint): void {
   if (name !== armed.point) return;
   const count = (hits.get(name) ?? 0) + 1;
   hits.set(name, count);
-  if (count === armed.hit) process.kill(process.pid, 'SIGKILL');
+  if (count !== armed.hit) return;
+  // INGEST_REPLICA_CRASH_MODE=hang: stall forever instead (a worker that stops making progress);
+  // pause:<ms>: stall that long, then go on (a slow worker, e.g. while a region splits under its scanner).
+  const mode = process.env.INGEST_REPLICA_CRASH_MODE ?? 'kill';
+  const stall = (ms?: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  if (mode === 'hang') stall();
+  if (mode.startsWith('pause:')) return stall(Number(mode.slice('pause:'.length)));
+  process.kill(process.pid, 'SIGKILL');
 }

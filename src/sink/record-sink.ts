@@ -1,11 +1,14 @@
-import { PermanentError } from '../shared/errors.js';
+import pLimit from 'p-limit';
+import { crashPoint } from '../shared/crash-points.js';
+import { PermanentError, toError } from '../shared/errors.js';
+import { AlreadyPublishedError } from '../step/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import type { CollectionConfig } from '../shared/types.js';
-import type { OpenOptions, PublishedRun, RecordSink, RunOutput, RunTarget } from '../step/ports.js';
+import type { OpenOptions, PublishedRun, RecordSink, RunOutput, RunTarget, SealedTaskOutput, TaskOutput } from '../step/ports.js';
 import type { PartEncoder } from './encoder-pool.js';
-import { MANIFEST_NAME, manifestKeyOf, parseManifest, publishedRunOf, SUCCESS_NAME } from './manifest.js';
+import { buildManifest, MANIFEST_NAME, manifestKeyOf, parseManifest, publishedRunOf, SUCCESS_NAME } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
-import { S3RunOutput, type RunOutputSettings } from './s3-run-output.js';
+import { putManifestOnce, S3RunOutput, type RunOutputSettings } from './s3-run-output.js';
 
 export interface SinkSettings {
   /** Rows per Parquet part (default 100 000). */
@@ -32,6 +35,8 @@ export const SINK_DEFAULTS: RunOutputSettings = {
 };
 
 const MAX_PART_BYTES = 512 * 1024 * 1024;
+/** Staged objects completed at once by a commit. */
+const COMMIT_CONCURRENCY = 8;
 
 export interface ClosableRecordSink extends RecordSink {
   /** Stops the encoder threads (idle ones never keep the process alive, so this is optional). */
@@ -82,6 +87,61 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
     return new S3RunOutput({ store, encoder, target, settings, logger, ...(options.fence ? { fence: options.fence } : {}) });
   }
 
+  async function openTask(target: RunTarget): Promise<TaskOutput> {
+    // The step cleaned the folder before the fan-out; other attempts stage beside this one, so nothing is removed.
+    return new S3RunOutput({ store, encoder, target, settings, logger, staged: true });
+  }
+
+  /**
+   * The commit of a Spark run (DESIGN.md §3.8): the winners' staged objects are completed; every other
+   * upload and object in the folder (losers, abandoned attempts) is removed, so a reader that lists the folder
+   * sees exactly the rows the manifest lists; then the manifest, written once, and `_SUCCESS`.
+   */
+  async function commit(target: RunTarget, winners: readonly SealedTaskOutput[], summary: { maxTimestamp: number | null }, options: OpenOptions = {}): Promise<PublishedRun> {
+    const prefix = `${target.folder}/`;
+    const log = logger.child({ correlationId: target.correlationId, collection: target.collection, folder: target.folder });
+    const files = winners.flatMap((w) => w.files);
+    const quarantineFiles = winners.flatMap((w) => w.quarantineFiles);
+    const published = (): AlreadyPublishedError =>
+      new AlreadyPublishedError('the run folder was published by another runner meanwhile: this commit is discarded', { context: { folder: target.folder } });
+    // Checked first: a published folder must never gain objects its manifest does not list.
+    if ((await store.get(manifestKeyOf(target.folder))) !== undefined) throw published();
+    const limit = pLimit(COMMIT_CONCURRENCY);
+    await Promise.all([...files, ...quarantineFiles].map((staged) => limit(async () => {
+      options.fence?.();
+      await store.commitStaged(staged);
+    })));
+    crashPoint('after-parts-committed');
+    const kept = new Set([...files, ...quarantineFiles].map((f) => f.key));
+    const uploadsAborted = await store.abortUploads(prefix);
+    const strays = (await store.list(prefix)).filter((key) => !kept.has(key));
+    if (strays.includes(manifestKeyOf(target.folder))) throw published();
+    await store.delete(strays);
+    if (strays.length > 0 || uploadsAborted > 0) log.info({ deleted: strays.length, uploadsAborted }, 'losing and abandoned task attempts removed');
+    const quarantinedByReason = new Map<string, number>();
+    for (const winner of winners) {
+      for (const [reason, n] of Object.entries(winner.quarantinedByReason)) quarantinedByReason.set(reason, (quarantinedByReason.get(reason) ?? 0) + n);
+    }
+    const manifest = buildManifest({
+      target,
+      maxTimestamp: summary.maxTimestamp,
+      files: files.map(({ key, rows, bytes, sha256 }) => ({ key, rows, bytes, sha256 })),
+      quarantineFiles: quarantineFiles.map(({ key, records, bytes, sha256 }) => ({ key, records, bytes, sha256 })),
+      quarantinedByReason,
+      writtenAt: Date.now(),
+    });
+    crashPoint('before-manifest');
+    options.fence?.();
+    const tags = { pii: String(target.pii), db: target.db, table: target.table };
+    const written = await putManifestOnce(store, manifestKeyOf(target.folder), Buffer.from(JSON.stringify(manifest, null, 2), 'utf8'), { contentType: 'application/json', tags }, target.attempt);
+    if (!written) throw new AlreadyPublishedError('another runner published this run folder first: this commit is discarded', { context: { folder: target.folder } });
+    crashPoint('after-manifest-put');
+    await store.put(`${target.folder}/${SUCCESS_NAME}`, new Uint8Array(0), { contentType: 'application/octet-stream', tags })
+      .catch((e: unknown) => log.warn({ err: toError(e) }, 'could not write _SUCCESS after the manifest'));
+    log.info({ rows: manifest.rows, parts: files.length, bytesOut: manifest.bytesOut, quarantined: manifest.quarantined, tasks: winners.length }, 'run output published');
+    return publishedRunOf(manifest);
+  }
+
   async function published(folder: string): Promise<PublishedRun | undefined> {
     const key = manifestKeyOf(folder);
     const body = await store.get(key);
@@ -108,5 +168,5 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
     return keys.length + uploadsAborted;
   }
 
-  return { open, published, ensureSuccessMarker, discard, close: () => encoder.close() };
+  return { open, openTask, commit, published, ensureSuccessMarker, discard, close: () => encoder.close() };
 }

@@ -1,5 +1,5 @@
 import {
-  AbortMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command,
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, UploadPartCommand, GetObjectCommand, PutObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command,
   type PutObjectCommandInput, type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -8,7 +8,7 @@ import { PermanentError, TransientError, toError, type IngestError } from '../sh
 import type { Logger } from '../shared/logger.js';
 import { createInlineEncoder, createThreadEncoder } from './encoder-pool.js';
 import type { ParquetCompression } from './parquet-encoder-adapter.js';
-import type { ObjectStore, PutOptions } from './object-store.js';
+import type { ObjectStore, PutOptions, StagedObject } from './object-store.js';
 import { createRecordSink, type ClosableRecordSink, type SinkSettings } from './record-sink.js';
 
 export interface S3StoreOptions {
@@ -158,8 +158,8 @@ export function createS3ObjectStore(options: S3StoreOptions): ObjectStore {
       const page = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }))
         .catch((e: unknown) => { throw s3Error('list-uploads', bucket, prefix, e); });
       for (const upload of page.Uploads ?? []) {
-        await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }))
-          .catch((e: unknown) => { if (!isNotFound(e)) throw s3Error('abort-upload', bucket, upload.Key ?? '', e); });
+        if (upload.Key === undefined || upload.UploadId === undefined) continue;
+        await abortOne(upload.Key, upload.UploadId);
         aborted += 1;
       }
       keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
@@ -168,7 +168,47 @@ export function createS3ObjectStore(options: S3StoreOptions): ObjectStore {
     return aborted;
   }
 
-  return { bucket, put, putIfAbsent, get, list, delete: deleteKeys, abortUploads };
+  async function abortOne(key: string, uploadId: string): Promise<void> {
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      .catch((e: unknown) => { if (!isNotFound(e)) throw s3Error('abort-upload', bucket, key, e); });
+  }
+
+  async function stage(key: string, body: Uint8Array, put: PutOptions): Promise<StagedObject> {
+    if (put.signal?.aborted) throw new PermanentError('upload aborted before it started', { context: { bucket, key } });
+    const created = await s3.send(new CreateMultipartUploadCommand({
+      Bucket: bucket, Key: key, ContentType: put.contentType, Tagging: taggingHeader(put.tags), ...encryption,
+    })).catch((e: unknown) => { throw s3Error('stage', bucket, key, e); });
+    const uploadId = created.UploadId;
+    if (uploadId === undefined) throw new TransientError('S3 gave no upload id', { context: { bucket, key } });
+    try {
+      // Every chunk but the last must be at least 5 MiB: chunks of `partSize`, uploaded in order.
+      const parts: { partNumber: number; etag: string }[] = [];
+      for (let offset = 0, partNumber = 1; offset < body.byteLength || partNumber === 1; offset += partSize, partNumber += 1) {
+        const chunk = body.subarray(offset, Math.min(offset + partSize, body.byteLength));
+        const uploaded = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: chunk }), { abortSignal: put.signal });
+        if (uploaded.ETag === undefined) throw new TransientError('S3 gave no part ETag', { context: { bucket, key, partNumber } });
+        parts.push({ partNumber, etag: uploaded.ETag });
+      }
+      return { key, uploadId, parts };
+    } catch (e) {
+      await abortOne(key, uploadId).catch(() => undefined);
+      if (put.signal?.aborted) throw new PermanentError('upload aborted', { context: { bucket, key }, cause: e });
+      throw e instanceof TransientError ? e : s3Error('stage', bucket, key, e);
+    }
+  }
+
+  async function commitStaged(object: StagedObject): Promise<void> {
+    await s3.send(new CompleteMultipartUploadCommand({
+      Bucket: bucket, Key: object.key, UploadId: object.uploadId,
+      MultipartUpload: { Parts: object.parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+    })).catch((e: unknown) => { throw s3Error('commit-staged', bucket, object.key, e); });
+  }
+
+  async function abortStaged(objects: readonly StagedObject[]): Promise<void> {
+    for (const object of objects) await abortOne(object.key, object.uploadId);
+  }
+
+  return { bucket, put, putIfAbsent, get, list, delete: deleteKeys, abortUploads, stage, commitStaged, abortStaged };
 }
 
 export interface S3RecordSinkOptions extends S3StoreOptions, SinkSettings {

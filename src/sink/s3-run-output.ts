@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { IngestError, PermanentError, toError } from '../shared/errors.js';
 import { AlreadyPublishedError } from '../step/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { OutputRow, PublishedRun, QuarantinedRecord, RunOutput, RunTarget } from '../step/ports.js';
+import type { OutputRow, PublishedRun, QuarantinedRecord, RunOutput, RunTarget, SealedTaskOutput, StagedRef, TaskOutput } from '../step/ports.js';
 import type { PartEncoder } from './encoder-pool.js';
 import { buildManifest, manifestKeyOf, publishedRunOf, QUARANTINE_FOLDER, SUCCESS_NAME, type ManifestFile, type QuarantineFile } from './manifest.js';
-import type { ObjectStore } from './object-store.js';
+import type { ObjectStore, PutOptions, StagedObject } from './object-store.js';
 import { PartBuffer, type ColumnarPart, type PartLimits } from './part-buffer.js';
 import { QuarantineBuffer } from './quarantine-buffer.js';
 
@@ -26,9 +26,14 @@ export interface RunOutputDeps {
   readonly now?: () => number;
   /** Throws when this runner may no longer write (see `OpenOptions.fence`); called before every object. */
   readonly fence?: () => void;
+  /**
+   * A Spark task attempt's output: every object is staged (an uncompleted multipart upload, invisible to
+   * listings), `seal()` replaces `publish()`, and the step commits the winners' objects.
+   */
+  readonly staged?: boolean;
 }
 
-type State = 'open' | 'publishing' | 'published' | 'failed' | 'aborted';
+type State = 'open' | 'publishing' | 'published' | 'sealed' | 'failed' | 'aborted';
 
 const PARQUET = 'application/vnd.apache.parquet';
 const pad = (n: number): string => String(n).padStart(5, '0');
@@ -38,7 +43,7 @@ const pad = (n: number): string => String(n).padStart(5, '0');
  * most `maxPartsInFlight` at a time, so memory stays bounded whatever the collection's size. Nothing is
  * trusted until `publish()` writes the manifest, and `abort()` removes whatever the run wrote.
  */
-export class S3RunOutput implements RunOutput {
+export class S3RunOutput implements RunOutput, TaskOutput {
   private readonly deps: RunOutputDeps;
   private readonly part: PartBuffer;
   private readonly quarantined = new QuarantineBuffer();
@@ -47,6 +52,8 @@ export class S3RunOutput implements RunOutput {
   private readonly inFlight = new Set<Promise<void>>();
   /** Every key this run tried to write: what `abort()` deletes. */
   private readonly attempted = new Set<string>();
+  /** Staged mode: every object staged so far, what `abort()` aborts. */
+  private readonly stagedObjects = new Map<string, StagedObject>();
   private readonly files: ManifestFile[] = [];
   private readonly quarantineFiles: QuarantineFile[] = [];
   private readonly log: Logger;
@@ -82,6 +89,10 @@ export class S3RunOutput implements RunOutput {
 
   publish(summary: { maxTimestamp: number | null }): Promise<PublishedRun> {
     return this.serialised(() => this.publishRun(summary.maxTimestamp));
+  }
+
+  seal(): Promise<SealedTaskOutput> {
+    return this.serialised(() => this.sealTask());
   }
 
   abort(reason: unknown): Promise<void> {
@@ -144,9 +155,7 @@ export class S3RunOutput implements RunOutput {
     }
     this.encodeMs += encoded.encodeMs;
     this.assertLive();
-    this.deps.fence?.();
-    this.attempted.add(key);
-    await this.deps.store.put(key, encoded.bytes, { contentType: PARQUET, tags: this.tags, signal: this.controller.signal });
+    await this.writeObject(key, encoded.bytes, PARQUET);
     this.files.push({ key, rows, bytes: encoded.bytes.byteLength, sha256: encoded.sha256 });
     this.log.debug({ key, rows, bytes: encoded.bytes.byteLength, encodeMs: Math.round(encoded.encodeMs) }, 'part uploaded');
     crashPoint('after-part-upload');
@@ -156,22 +165,64 @@ export class S3RunOutput implements RunOutput {
     if (this.quarantined.records === 0) return;
     const { body, records } = this.quarantined.take();
     const key = `${this.deps.target.folder}/${QUARANTINE_FOLDER}/${this.deps.target.attempt}-${pad(this.quarantineFiles.length + 1)}.jsonl`;
-    this.deps.fence?.();
-    this.attempted.add(key);
-    await this.deps.store.put(key, body, { contentType: 'application/x-ndjson', tags: this.tags, signal: this.controller.signal });
+    await this.writeObject(key, body, 'application/x-ndjson');
     const sha256 = createHash('sha256').update(body).digest('hex');
     this.quarantineFiles.push({ key, records, bytes: body.byteLength, sha256 });
   }
 
-  private async publishRun(maxTimestamp: number | null): Promise<PublishedRun> {
+  /** A data object: put, or staged in staged mode. Fenced and recorded first, so `abort()` finds it. */
+  private async writeObject(key: string, body: Uint8Array, contentType: string): Promise<void> {
+    this.deps.fence?.();
+    const options: PutOptions = { contentType, tags: this.tags, signal: this.controller.signal };
+    if (this.deps.staged !== true) {
+      this.attempted.add(key);
+      await this.deps.store.put(key, body, options);
+      return;
+    }
+    const staged = await this.deps.store.stage(key, body, options);
+    this.stagedObjects.set(key, staged);
+    if (this.state === 'aborted') await this.deps.store.abortStaged([staged]);
+  }
+
+  /** Every part and the quarantine lines written out, counts checked. */
+  private async flushAll(): Promise<void> {
+    if (this.part.rows > 0) await this.sealPart();
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    this.assertLive();
+    await this.flushQuarantine();
+    this.verifyCounts();
+  }
+
+  private async sealTask(): Promise<SealedTaskOutput> {
     this.assertOpen();
+    if (this.deps.staged !== true) throw new PermanentError('seal() is for staged task outputs; a run output publishes', { context: this.context() });
     this.state = 'publishing';
     try {
-      if (this.part.rows > 0) await this.sealPart();
-      while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-      this.assertLive();
-      await this.flushQuarantine();
-      this.verifyCounts();
+      await this.flushAll();
+      this.state = 'sealed';
+      const ref = (key: string, bytes: number, sha256: string): StagedRef => {
+        const staged = this.stagedObjects.get(key);
+        if (staged === undefined) throw new PermanentError('a sealed object was not staged', { context: { ...this.context(), key } });
+        return { key, uploadId: staged.uploadId, parts: staged.parts, bytes, sha256 };
+      };
+      return {
+        files: this.files.map((f) => ({ ...ref(f.key, f.bytes, f.sha256), rows: f.rows })),
+        quarantineFiles: this.quarantineFiles.map((f) => ({ ...ref(f.key, f.bytes, f.sha256), records: f.records })),
+        quarantinedByReason: Object.fromEntries(this.quarantined.byReason),
+      };
+    } catch (e) {
+      if ((this.state as State) !== 'aborted') this.state = 'failed';
+      this.failure ??= toError(e);
+      throw e;
+    }
+  }
+
+  private async publishRun(maxTimestamp: number | null): Promise<PublishedRun> {
+    this.assertOpen();
+    if (this.deps.staged === true) throw new PermanentError('a staged task output is sealed, and the step commits it', { context: this.context() });
+    this.state = 'publishing';
+    try {
+      await this.flushAll();
       const manifest = buildManifest({
         target: this.deps.target,
         maxTimestamp,
@@ -207,22 +258,9 @@ export class S3RunOutput implements RunOutput {
     }
   }
 
-  /**
-   * The conditional manifest write. When its answer is lost (a network error after S3 may have stored it),
-   * the manifest is read back: ours means written. If even that fails, the parts it may list are kept
-   * (`abort()` then deletes nothing) and the next run's settle step decides from what is in S3.
-   */
   private async writeManifest(key: string, body: Uint8Array): Promise<boolean> {
     const options = { contentType: 'application/json', tags: this.tags, signal: this.controller.signal };
-    try {
-      return await this.deps.store.putIfAbsent(key, body, options);
-    } catch (e) {
-      this.manifestUncertain = true;
-      const stored = await this.deps.store.get(key);
-      this.manifestUncertain = false;
-      if (stored === undefined) throw e;
-      return (JSON.parse(Buffer.from(stored).toString('utf8')) as { attempt?: unknown }).attempt === this.deps.target.attempt;
-    }
+    return putManifestOnce(this.deps.store, key, body, options, this.deps.target.attempt, (uncertain) => { this.manifestUncertain = uncertain; });
   }
 
   private putSmall(key: string, body: Uint8Array, contentType: string): Promise<void> {
@@ -244,6 +282,12 @@ export class S3RunOutput implements RunOutput {
     this.controller.abort(toError(reason));
     await Promise.allSettled([...this.inFlight]);
     await this.tail;
+    if (this.deps.staged === true) {
+      // Only this attempt's uploads: the folder holds other task attempts' staged objects too.
+      await this.deps.store.abortStaged([...this.stagedObjects.values()]);
+      this.log.warn({ reason: toError(reason).message, aborted: this.stagedObjects.size }, 'task output aborted');
+      return;
+    }
     const prefix = `${this.deps.target.folder}/`;
     const uploadsAborted = await this.deps.store.abortUploads(prefix);
     if (this.manifestUncertain) {
@@ -284,5 +328,25 @@ export class S3RunOutput implements RunOutput {
 
   private now(): number {
     return this.deps.now?.() ?? Date.now();
+  }
+}
+
+/**
+ * The conditional manifest write (`If-None-Match: *`): of two runners that reach it for one folder, exactly
+ * one publishes. When its answer is lost (a network error after S3 may have stored it), the manifest is read
+ * back: ours (`attempt`) means written. While that is unknown `uncertain(true)`: the parts it may list must
+ * stay, and if even the read fails, the next run's settle step decides from what is in S3.
+ */
+export async function putManifestOnce(
+  store: ObjectStore, key: string, body: Uint8Array, options: PutOptions, attempt: string, uncertain: (u: boolean) => void = () => undefined,
+): Promise<boolean> {
+  try {
+    return await store.putIfAbsent(key, body, options);
+  } catch (e) {
+    uncertain(true);
+    const stored = await store.get(key);
+    uncertain(false);
+    if (stored === undefined) throw e;
+    return (JSON.parse(Buffer.from(stored).toString('utf8')) as { attempt?: unknown }).attempt === attempt;
   }
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../shared/logger.js';
 import type { CollectionConfig, Window } from '../shared/types.js';
 import { decodeBatch } from './record-decoder.js';
 import { QuarantineLimitError } from './errors.js';
-import type { Cell, HBaseSource, KeyService, PublishedRun, RecordSink, RunTarget } from './ports.js';
+import type { Cell, HBaseSource, KeyRange, KeyService, KeyServiceStats, PublishedRun, RecordSink, RunOutput, RunTarget } from './ports.js';
 
 /**
  * Reads one collection's window from HBase and writes it out: region ranges scanned in parallel (bounded),
@@ -44,65 +44,36 @@ export interface CollectionRunResult {
   /** Largest cell timestamp written, or null when the window held nothing. */
   readonly maxTimestamp: number | null;
   readonly published: PublishedRun | undefined;
+  /** Key-service counters summed over the engine's worker processes (the `spark` engine; `single` has the ports'). */
+  readonly keys?: KeyServiceStats;
+  /** Spark tasks the window was cut into (the `spark` engine). */
+  readonly tasks?: number;
+}
+
+/** How a collection's window is read and published: in this process (`runCollection`) or by Spark. */
+export type CollectionEngine = (ports: CollectionRunPorts, options: CollectionRunOptions) => Promise<CollectionRunResult>;
+
+export function runTargetOf(options: Pick<CollectionRunOptions, 'collection' | 'correlationId' | 'attempt' | 'triggeredTime' | 'window' | 'folder'>): RunTarget {
+  const { collection } = options;
+  return {
+    collection: collection.name, db: collection.db, table: collection.table, pii: collection.pii,
+    correlationId: options.correlationId, attempt: options.attempt, triggeredTime: options.triggeredTime,
+    window: options.window, folder: options.folder,
+  };
 }
 
 export async function runCollection(ports: CollectionRunPorts, options: CollectionRunOptions): Promise<CollectionRunResult> {
-  const { collection, window, logger } = options;
+  const { collection, logger } = options;
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
-  const target: RunTarget = {
-    collection: collection.name,
-    db: collection.db,
-    table: collection.table,
-    pii: collection.pii,
-    correlationId: options.correlationId,
-    attempt: options.attempt,
-    triggeredTime: options.triggeredTime,
-    window,
-    folder: options.folder,
-  };
+  const target = runTargetOf(options);
   const ranges = await ports.hbase.regions(collection.name, signal);
   const output = await ports.sink.open(target, options.fence ? { fence: options.fence } : {});
-  let records = 0;
-  let quarantined = 0;
-  let bytesIn = 0;
-  let keyLookups = 0;
-  let maxTimestamp = -1;
+  const tally = newTally();
   try {
     const limit = pLimit(options.scanConcurrency);
     const scans = await Promise.allSettled(ranges.map((range, region) => limit(async () => {
-      const rangeLogger = logger.child({ region });
-      for await (const cells of slices(ports.hbase.scan({ table: collection.name, range, window, signal }), DECODE_SLICE)) {
-        const batch = await decodeBatch(cells, {
-          db: collection.db,
-          collection: collection.table,
-          correlationId: options.correlationId,
-          keys: ports.keys,
-          signal,
-        });
-        try {
-          bytesIn += batch.bytesIn;
-          keyLookups += batch.keyLookups;
-          if (batch.maxTimestamp > maxTimestamp) maxTimestamp = batch.maxTimestamp;
-          if (batch.quarantined.length > 0) {
-            quarantined += batch.quarantined.length;
-            if (quarantined > options.maxQuarantined) {
-              throw new QuarantineLimitError(`more than ${options.maxQuarantined} records quarantined`, {
-                context: { collection: collection.name, correlationId: options.correlationId },
-              });
-            }
-            rangeLogger.warn({ count: batch.quarantined.length, reasons: [...new Set(batch.quarantined.map((q) => q.reason))] }, 'records quarantined');
-            await output.quarantine(batch.quarantined);
-          }
-          if (batch.rows.length > 0) await output.write(batch.rows);
-          records += batch.rows.length;
-          options.onProgress?.(records);
-        } finally {
-          // The rows' plaintext bytes were copied into the part (or the run failed): zero them now.
-          batch.release();
-        }
-        crashPoint('after-scan-batch');
-      }
+      await readRange(ports, output, tally, { ...options, range, signal, logger: logger.child({ region }) });
     }).catch((error: unknown) => {
       // One range failing stops the others: their results would not be published anyway.
       controller.abort(error);
@@ -110,18 +81,82 @@ export async function runCollection(ports: CollectionRunPorts, options: Collecti
     })));
     const failed = scans.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
+    const { records, quarantined, bytesIn, keyLookups } = tally;
+    const maxTimestamp = tally.maxTimestamp < 0 ? null : tally.maxTimestamp;
     if (records === 0 && quarantined === 0) {
       // An empty window publishes nothing; the run still completes (ProcessedDataEnd NULL).
       await output.abort('empty window');
       return { records, quarantined, bytesIn, bytesOut: 0, keyLookups, maxTimestamp: null, published: undefined };
     }
     // Invariant: the manifest is written only after every range was read to its end.
-    const published = await output.publish({ maxTimestamp: maxTimestamp < 0 ? null : maxTimestamp });
-    return { records, quarantined, bytesIn, bytesOut: published.bytesOut, keyLookups, maxTimestamp: maxTimestamp < 0 ? null : maxTimestamp, published };
+    const published = await output.publish({ maxTimestamp });
+    return { records, quarantined, bytesIn, bytesOut: published.bytesOut, keyLookups, maxTimestamp, published };
   } catch (caught) {
     const error = toError(caught);
     await output.abort(error).catch((abortError: unknown) => logger.error({ err: toError(abortError) }, 'abort of the run output failed'));
     throw error;
+  }
+}
+
+/** What reading ranges added up to; shared by the ranges of one output. */
+export interface ReadTally {
+  records: number;
+  quarantined: number;
+  bytesIn: number;
+  keyLookups: number;
+  /** Largest cell timestamp read, -1 for none. */
+  maxTimestamp: number;
+}
+
+export const newTally = (): ReadTally => ({ records: 0, quarantined: 0, bytesIn: 0, keyLookups: 0, maxTimestamp: -1 });
+
+export interface ReadRangeOptions {
+  readonly collection: CollectionConfig;
+  readonly correlationId: string;
+  readonly range: KeyRange;
+  readonly window: Window;
+  readonly maxQuarantined: number;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  readonly onProgress?: (records: number) => void;
+}
+
+/**
+ * One key range of the window, scanned in order, each slice of cells decoded (keys unwrapped, records
+ * decrypted in memory) and handed to the output, which applies back-pressure. Both engines read this way:
+ * `single` every range in this process, `spark` one range per task in the worker (range-task.ts).
+ */
+export async function readRange(
+  ports: Pick<CollectionRunPorts, 'hbase' | 'keys'>,
+  output: Pick<RunOutput, 'write' | 'quarantine'>,
+  tally: ReadTally,
+  options: ReadRangeOptions,
+): Promise<void> {
+  const { collection, signal } = options;
+  for await (const cells of slices(ports.hbase.scan({ table: collection.name, range: options.range, window: options.window, signal }), DECODE_SLICE)) {
+    const batch = await decodeBatch(cells, { db: collection.db, collection: collection.table, correlationId: options.correlationId, keys: ports.keys, signal });
+    try {
+      tally.bytesIn += batch.bytesIn;
+      tally.keyLookups += batch.keyLookups;
+      if (batch.maxTimestamp > tally.maxTimestamp) tally.maxTimestamp = batch.maxTimestamp;
+      if (batch.quarantined.length > 0) {
+        tally.quarantined += batch.quarantined.length;
+        if (tally.quarantined > options.maxQuarantined) {
+          throw new QuarantineLimitError(`more than ${options.maxQuarantined} records quarantined`, {
+            context: { collection: collection.name, correlationId: options.correlationId },
+          });
+        }
+        options.logger.warn({ count: batch.quarantined.length, reasons: [...new Set(batch.quarantined.map((q) => q.reason))] }, 'records quarantined');
+        await output.quarantine(batch.quarantined);
+      }
+      if (batch.rows.length > 0) await output.write(batch.rows);
+      tally.records += batch.rows.length;
+      options.onProgress?.(tally.records);
+    } finally {
+      // The rows' plaintext bytes were copied into the part (or the run failed): zero them now.
+      batch.release();
+    }
+    crashPoint('after-scan-batch');
   }
 }
 

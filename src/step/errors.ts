@@ -14,3 +14,6 @@ export class AlreadyPublishedError extends IngestError {}
 
 /** Another runner holds the collection's lease and did not let go within the wait. */
 export class CollectionBusyError extends IngestError {}
+
+/** The Spark job failed (a task spent its attempts, or the driver died), or its results do not add up. */
+export class SparkJobError extends IngestError {}

@@ -138,8 +138,45 @@ export interface RunOutput {
   abort(reason: unknown): Promise<void>;
 }
 
+/**
+ * An object a task attempt wrote and nobody can see yet (an uncompleted multipart upload, see the sink's
+ * `ObjectStore.stage`). Plain JSON: it travels from the Spark task's worker to the step in the task result.
+ */
+export interface StagedRef {
+  readonly key: string;
+  readonly uploadId: string;
+  readonly parts: readonly { readonly partNumber: number; readonly etag: string }[];
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** What one task attempt staged: its parts and quarantine files, for the step to commit or not. */
+export interface SealedTaskOutput {
+  readonly files: readonly (StagedRef & { readonly rows: number })[];
+  readonly quarantineFiles: readonly (StagedRef & { readonly records: number })[];
+  readonly quarantinedByReason: Readonly<Record<string, number>>;
+}
+
+/** One task attempt's share of a run's output: like `RunOutput`, but it stages instead of publishing. */
+export interface TaskOutput {
+  write(rows: readonly OutputRow[]): Promise<void>;
+  quarantine(records: readonly QuarantinedRecord[]): Promise<void>;
+  /** Flushes and verifies row counts; the staged objects stay invisible until the step commits them. */
+  seal(): Promise<SealedTaskOutput>;
+  /** Aborts this attempt's staged objects. Safe to call twice. */
+  abort(reason: unknown): Promise<void>;
+}
+
 export interface RecordSink {
   open(target: RunTarget, options?: OpenOptions): Promise<RunOutput>;
+  /** A task attempt's output inside the run folder (`target.attempt` is the task attempt's token). */
+  openTask(target: RunTarget): Promise<TaskOutput>;
+  /**
+   * Publishes a run from its winning task attempts: completes their staged objects, removes every other
+   * object and upload in the folder (losers, abandoned attempts), then the manifest (conditional) and
+   * `_SUCCESS`. `target.attempt` is the committing runner's attempt.
+   */
+  commit(target: RunTarget, winners: readonly SealedTaskOutput[], summary: { maxTimestamp: number | null }, options?: OpenOptions): Promise<PublishedRun>;
   /** Whether a run folder already holds a manifest (a rerun of a published run). */
   published(folder: string): Promise<PublishedRun | undefined>;
   /**

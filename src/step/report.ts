@@ -18,6 +18,7 @@ export function summaryFields(s: CollectionSummary): Record<string, unknown> {
     durationMs: s.durationMs,
     recordsPerSecond: seconds > 0 ? Math.round(s.records / seconds) : s.records,
     ...(s.maxTimestamp !== undefined ? { processedDataEnd: s.maxTimestamp } : {}),
+    ...(s.sparkTasks !== undefined ? { sparkTasks: s.sparkTasks } : {}),
   };
 }
 

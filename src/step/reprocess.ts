@@ -30,7 +30,7 @@ export async function reprocess(ports: StepPorts, request: ReprocessRequest): Pr
   const folder = runFolderOf(request.outputPrefix, collection, now, correlationId);
   const logger = request.logger.child({ correlationId, collection: collection.name });
   logger.info({ window: request.window, folder }, 'reprocessing started');
-  const result = await runCollection(ports, {
+  const result = await (ports.engine ?? runCollection)(ports, {
     collection,
     correlationId,
     attempt: randomBytes(4).toString('hex'),
@@ -53,7 +53,8 @@ export async function reprocess(ports: StepPorts, request: ReprocessRequest): Pr
     bytesIn: result.bytesIn,
     bytesOut: result.bytesOut,
     keyLookups: result.keyLookups,
-    keys: ports.keyStats(),
+    keys: result.keys ?? ports.keyStats(),
+    ...(result.tasks !== undefined ? { sparkTasks: result.tasks } : {}),
     durationMs: Date.now() - started,
     maxTimestamp: result.maxTimestamp,
     files: result.published?.files.map((f) => f.key) ?? [],

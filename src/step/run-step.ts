@@ -5,7 +5,7 @@ import { toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { runFolderOf } from '../shared/time.js';
 import type { CollectionConfig, Window } from '../shared/types.js';
-import { runCollection, type CollectionRunPorts } from './collection-run.js';
+import { runCollection, type CollectionEngine, type CollectionRunPorts } from './collection-run.js';
 import { CollectionBusyError, StaleRunnerError } from './errors.js';
 import { DEFAULT_LEASE, HeldLease, type LeaseSettings } from './lease-keeper.js';
 import type { CollectionLease, KeyServiceStats, StatusRow, StatusStore } from './ports.js';
@@ -24,6 +24,8 @@ export interface StepPorts extends CollectionRunPorts {
   readonly lease: CollectionLease;
   /** Key-service counters for one collection (calls, retries, cache hits and misses). */
   keyStats(): KeyServiceStats;
+  /** How the window is read and published (default: `runCollection`, in this process). */
+  readonly engine?: CollectionEngine;
 }
 
 export interface StepRunRequest {
@@ -64,6 +66,8 @@ export interface CollectionSummary {
   readonly folder?: string;
   readonly files?: readonly string[];
   readonly maxTimestamp?: number | null;
+  /** Spark tasks the window was cut into (the `spark` engine only). */
+  readonly sparkTasks?: number;
 }
 
 /** A fresh set of ports per collection, so its key-service counters are its own. */
@@ -172,7 +176,7 @@ async function underLease(ports: StepPorts, collection: CollectionConfig, reques
   try {
     logger.info({ window }, 'collection started');
     const signal = request.signal ? AbortSignal.any([request.signal, held.signal]) : held.signal;
-    const result = await runCollection(ports, {
+    const result = await (ports.engine ?? runCollection)(ports, {
       collection,
       correlationId: request.correlationId,
       attempt,
@@ -199,6 +203,8 @@ async function underLease(ports: StepPorts, collection: CollectionConfig, reques
       keyLookups: result.keyLookups,
       maxTimestamp: result.maxTimestamp,
       files: result.published?.files.map((f) => f.key) ?? [],
+      ...(result.keys ? { keys: result.keys } : {}),
+      ...(result.tasks !== undefined ? { sparkTasks: result.tasks } : {}),
     });
   } catch (caught) {
     const error = toError(caught);

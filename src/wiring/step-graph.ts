@@ -1,4 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../local/paths.js';
+import { SparkSubmitJobs } from '../spark/spark-submit-adapter.js';
+import { workerEntry } from '../spark/worker-entry.js';
+import type { CollectionEngine } from '../step/collection-run.js';
+import { taskTarget } from '../step/range-plan.js';
+import { sparkEngine } from '../step/spark-engine.js';
 import { collectionFromName, selectCollections } from '../collections/index.js';
 import { SecretsManagerCollections } from '../collections/secrets-adapter.js';
 import type { StepConfig } from '../config/step-config.js';
@@ -22,7 +29,36 @@ export interface StepGraph {
   close(): Promise<void>;
 }
 
-export function buildStepGraph(config: StepConfig, logger: Logger): StepGraph {
+/**
+ * The `spark` engine over spark-submit: each task runs this CLI's `scan-range` with the step's settings (the
+ * workers read from their own node's REST server). `conf` adds Spark settings (tests: local-cluster memory).
+ */
+export function sparkEngineOf(config: StepConfig, overrides: { readonly env?: NodeJS.ProcessEnv } = {}): CollectionEngine {
+  const root = projectRoot();
+  const workerConfig: StepConfig = { ...config, hbaseRestUrl: config.workerHbaseRestUrl, engine: 'single' };
+  const jobs = new SparkSubmitJobs({
+    sparkHome: config.sparkHome,
+    master: config.sparkMaster,
+    python: config.sparkPython,
+    conf: config.sparkConf,
+    driver: join(root, 'spark', 'driver.py'),
+    localLog4j: join(root, 'spark', 'log4j2.properties'),
+    worker: {
+      command: [process.execPath, '--enable-source-maps', '--max-semi-space-size=8', workerEntry(), 'scan-range'],
+      config: workerConfig,
+      env: { MALLOC_MMAP_THRESHOLD_: '1048576' },
+    },
+    ...(overrides.env ? { env: overrides.env } : {}),
+  });
+  return sparkEngine(jobs, { tasks: taskTarget(config.sparkExecutorCores, config.sparkTasksPerCore) });
+}
+
+export interface StepGraphOptions {
+  /** The environment spark-submit (and so every task's worker) starts with (default: this process's). */
+  readonly sparkEnv?: NodeJS.ProcessEnv;
+}
+
+export function buildStepGraph(config: StepConfig, logger: Logger, options: StepGraphOptions = {}): StepGraph {
   const pem = (path: string, setting: string): Buffer => {
     if (!existsSync(path)) throw new ConfigError(`${setting} file ${path} does not exist. Fix: point ${setting} at a PEM file (on the local stack run \`ingest-replica local up\`).`);
     return readFileSync(path);
@@ -43,13 +79,14 @@ export function buildStepGraph(config: StepConfig, logger: Logger): StepGraph {
   const dynamo = dynamoDocumentClient(config);
   const status = new DynamoStatusStore({ tableName: config.statusTable, client: dynamo, logger });
   const lease = new DynamoCollectionLease({ tableName: config.statusTable, client: dynamo });
+  const engine = config.engine === 'spark' ? sparkEngineOf(config, options.sparkEnv ? { env: options.sparkEnv } : {}) : undefined;
   const secrets = new SecretsManagerCollections({ client: secretsClient(config), secretId: config.collectionsSecret, logger });
   return {
     portsFor: () => {
       // One cache per collection so its counters are its own; data keys are not shared across collections.
       // DKS retries too: a scoped view shares the connections (the bound on DKS load) but counts its own.
       const keys = new CachingKeyService(keyService instanceof DksKeyService ? keyService.scoped() : keyService);
-      return { hbase, keys, sink, status, lease, keyStats: () => keys.stats() };
+      return { hbase, keys, sink, status, lease, keyStats: () => keys.stats(), ...(engine ? { engine } : {}) };
     },
     collections: async (requested) => {
       let configured: CollectionConfig[] = [];

@@ -54,7 +54,7 @@ describe('the EMR bundle (scripts/bundle.sh --no-runtimes)', () => {
   const collection = uniqueCollection('bundle');
   const space: RecordSpace = { seed: 'bundle-itest', collection, from: Date.UTC(2025, 0, 1), until: Date.UTC(2025, 1, 1) };
   const records = 150;
-  const config = loadStepConfig({ local: stack, localHome: localHome(), env: {} });
+  const config = loadStepConfig({ local: stack, localHome: localHome(), flags: { engine: 'single' }, env: {} });
 
   beforeAll(async () => {
     const [built] = await Promise.all([
@@ -78,6 +78,7 @@ describe('the EMR bundle (scripts/bundle.sh --no-runtimes)', () => {
       './VERSION', './package.json', './dist/ingest-replica.js', './dist/parquet-encoder-adapter.js', './dist/parquet_wasm_bg.wasm',
       './steps/run-step.sh', './steps/step-definition.json', './bootstrap/install-ingest-replica.sh',
       './bootstrap/ensure-hbase-rest.sh', './bootstrap/install-cloudwatch-agent.sh', './cloudwatch/agent-config.json',
+      './spark/driver.py', './spark/log4j2.properties',
     ]) expect(listing, entry).toContain(entry);
     expect(listing.some((e) => e.startsWith('./runtimes'))).toBe(false);
     expect(readFileSync(join(stage, 'VERSION'), 'utf8')).toMatch(/^version=itest\n[\s\S]*runtimes=none/);
@@ -88,9 +89,10 @@ describe('the EMR bundle (scripts/bundle.sh --no-runtimes)', () => {
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/\brun \[options\]/);
     expect(help.stdout).toMatch(/\breprocess \[options\] <collection>/);
+    expect(help.stdout).toMatch(/\bscan-range\b/);
   });
 
-  it('runs the step through steps/run-step.sh: REST checked, Parquet published with every seeded record, EMR_COMPLETED, JSON logs teed', async () => {
+  it('runs the step through steps/run-step.sh and the Spark engine: REST checked, the bundle\'s driver and worker used, every seeded record published, EMR_COMPLETED, JSON logs teed', async () => {
     // The layout the bootstrap action leaves: <install>/node/bin/node next to dist/ and steps/.
     mkdirSync(join(stage, 'node/bin'), { recursive: true });
     symlinkSync(process.execPath, join(stage, 'node/bin/node'));
@@ -104,7 +106,15 @@ describe('the EMR bundle (scripts/bundle.sh --no-runtimes)', () => {
     const step = await run('bash', [
       join(stage, 'steps/run-step.sh'), '--correlation-id', correlationId, '--triggered-time', String(now),
       '--end-time', String(now), '--collections', collection,
-    ], { cwd: out, env: clusterEnv(config, { INGEST_OUTPUT_PREFIX: prefix, INGEST_REPLICA_LOG_DIR: logDir }) });
+    ], {
+      cwd: out,
+      env: clusterEnv(config, {
+        INGEST_OUTPUT_PREFIX: prefix, INGEST_REPLICA_LOG_DIR: logDir,
+        // As on EMR, the production engine; the project's Spark stands in for the cluster's.
+        INGEST_ENGINE: 'spark', SPARK_HOME: config.sparkHome, PYSPARK_PYTHON: config.sparkPython, SPARK_MASTER: 'local[2,4]',
+        INGEST_SPARK_EXECUTOR_CORES: '1', INGEST_SPARK_TASKS_PER_CORE: '2',
+      }),
+    });
     expect(step.code, step.stderr.slice(-3000)).toBe(0);
 
     const s3 = s3Client(config);

@@ -52,7 +52,7 @@ describe('runs that meet on one collection', () => {
   });
 
   beforeAll(async () => {
-    config = loadStepConfig({ local: stack, localHome: localHome(), flags: {}, env: {} });
+    config = loadStepConfig({ local: stack, localHome: localHome(), flags: { engine: 'single' }, env: {} });
     s3 = s3Client(config);
   });
 

@@ -88,7 +88,7 @@ function mortal<T extends object>(target: T, life: Life): T {
 const stack = localStack();
 const collection = uniqueCollection('exactlyonce');
 const [db, table] = collection.split(':') as [string, string];
-const config = loadStepConfig({ local: stack, localHome: localHome(), env: {} });
+const config = loadStepConfig({ local: stack, localHome: localHome(), flags: { engine: 'single' }, env: {} });
 const dynamo = dynamoDocumentClient(config);
 const s3 = s3Client(config);
 const hbase = new HBaseRestSource({ url: stack.hbaseRestUrl });

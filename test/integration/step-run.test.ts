@@ -51,7 +51,7 @@ describe('run (scheduled step) on the local stack', () => {
   });
 
   beforeAll(async () => {
-    config = loadStepConfig({ local: stack, localHome: localHome(), flags: { outputPrefix: prefix }, env: {} });
+    config = loadStepConfig({ local: stack, localHome: localHome(), flags: { engine: 'single', outputPrefix: prefix }, env: {} });
     graph = buildStepGraph(config, silentLogger);
     s3 = s3Client(config);
     await seedLocal({ collection, space: s, records: 600, keys: 5, regions: 3 });
@@ -130,7 +130,7 @@ describe('run with bad records and failures', () => {
   const status = () => new DynamoStatusStore({ tableName: config.statusTable, client: dynamoDocumentClient(config) });
 
   beforeAll(async () => {
-    config = loadStepConfig({ local: stack, localHome: localHome(), flags: { outputPrefix: prefix }, env: {} });
+    config = loadStepConfig({ local: stack, localHome: localHome(), flags: { engine: 'single', outputPrefix: prefix }, env: {} });
     s3 = s3Client(config);
     await seedLocal({ collection, space: s, records: 200, keys: 3, regions: 2 });
   });
@@ -140,7 +140,7 @@ describe('run with bad records and failures', () => {
   });
 
   it('marks the collection EMR_FAILED, publishes nothing and keeps the watermark when DKS is unreachable', async () => {
-    const broken = loadStepConfig({ local: { ...stack, dksUrl: 'https://127.0.0.1:9' }, localHome: localHome(), flags: { outputPrefix: prefix }, env: {} });
+    const broken = loadStepConfig({ local: { ...stack, dksUrl: 'https://127.0.0.1:9' }, localHome: localHome(), flags: { engine: 'single', outputPrefix: prefix }, env: {} });
     const graph = buildStepGraph(broken, silentLogger);
     try {
       const [summary] = await runStep(graph.portsFor, {
@@ -210,7 +210,7 @@ describe('a run killed between upload and manifest', () => {
     const args = ['dist/src/cli/main.js', 'run', '--correlation-id', 'itest-crash', '--triggered-time', now, '--end-time', now, '--collections', collection, '--output-prefix', prefix];
     const crashed = await exec(process.execPath, args, { env: { ...process.env, INGEST_LEASE: '3s', INGEST_REPLICA_CRASH_AT: 'before-manifest' } }).catch((e: { signal?: string }) => e);
     expect((crashed as { signal?: string }).signal).toBe('SIGKILL');
-    const config = loadStepConfig({ local: stack, localHome: localHome(), flags: { outputPrefix: prefix }, env: {} });
+    const config = loadStepConfig({ local: stack, localHome: localHome(), flags: { engine: 'single', outputPrefix: prefix }, env: {} });
     const s3 = s3Client(config);
     expect(await publishedFolders(s3, config.outputBucket, prefix)).toHaveLength(0);
     const store = new DynamoStatusStore({ tableName: config.statusTable, client: dynamoDocumentClient(config) });

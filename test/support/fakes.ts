@@ -1,7 +1,7 @@
 import { KeyRejectedError } from '../../src/keys/errors.js';
 import type {
   Cell, HBaseSource, KeyRange, KeyService, KeyServiceStats, OutputRow, PublishedRun, QuarantinedRecord,
-  CollectionLease, LeaseAttempt, LeaseHolder, RecordSink, RunOutput, RunTarget, ScanRequest, StatusRow, StatusStore, WrappedKey,
+  CollectionLease, LeaseAttempt, LeaseHolder, RecordSink, RunOutput, RunTarget, ScanRequest, SealedTaskOutput, StatusRow, StatusStore, TaskOutput, WrappedKey,
 } from '../../src/step/ports.js';
 
 /** In-memory fakes of the step's ports, for unit tests of the pipeline's logic. */
@@ -76,6 +76,38 @@ export class FakeSink implements RecordSink {
 
   ensureSuccessMarker(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** Task outputs opened, and the commits made (the spark engine's path). */
+  readonly tasks: { target: RunTarget; rows: OutputRow[]; quarantined: QuarantinedRecord[] }[] = [];
+  readonly commits: { target: RunTarget; winners: readonly SealedTaskOutput[]; maxTimestamp: number | null }[] = [];
+
+  openTask(target: RunTarget): Promise<TaskOutput> {
+    const task = { target, rows: [] as OutputRow[], quarantined: [] as QuarantinedRecord[] };
+    this.tasks.push(task);
+    return Promise.resolve({
+      write: (r) => { task.rows.push(...r); return Promise.resolve(); },
+      quarantine: (q) => { task.quarantined.push(...q); return Promise.resolve(); },
+      seal: () => Promise.resolve({
+        files: task.rows.length === 0 ? [] : [{ key: `${target.folder}/part-${target.attempt}-00001.parquet`, uploadId: 'u', parts: [], rows: task.rows.length, bytes: 1, sha256: '' }],
+        quarantineFiles: [],
+        quarantinedByReason: {},
+      }),
+      abort: () => { this.aborted += 1; return Promise.resolve(); },
+    });
+  }
+
+  commit(target: RunTarget, winners: readonly SealedTaskOutput[], { maxTimestamp }: { maxTimestamp: number | null }): Promise<PublishedRun> {
+    this.commits.push({ target, winners, maxTimestamp });
+    const files = winners.flatMap((w) => w.files.map(({ key, rows, bytes, sha256 }) => ({ key, rows, bytes, sha256 })));
+    const rows = files.reduce((n, f) => n + f.rows, 0);
+    const run: PublishedRun = {
+      folder: target.folder, manifestKey: `${target.folder}/_manifest.json`, correlationId: target.correlationId, attempt: target.attempt,
+      collection: target.collection, window: target.window, maxTimestamp, files, rows,
+      quarantined: winners.reduce((n, w) => n + w.quarantineFiles.reduce((m, f) => m + f.records, 0), 0), bytesOut: files.length,
+    };
+    this.published_.set(target.folder, { run, rows: [], quarantined: [] });
+    return Promise.resolve(run);
   }
 
   readonly discarded: string[] = [];

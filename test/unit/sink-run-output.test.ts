@@ -2,56 +2,9 @@ import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { createInlineEncoder, type PartEncoder } from '../../src/sink/encoder-pool.js';
 import { parseManifest } from '../../src/sink/manifest.js';
-import type { ObjectStore, PutOptions } from '../../src/sink/object-store.js';
 import { createRecordSink, type SinkSettings } from '../../src/sink/record-sink.js';
 import type { OutputRow, QuarantinedRecord, RunTarget } from '../../src/step/ports.js';
-
-interface Stored {
-  readonly body: Uint8Array;
-  readonly options: PutOptions;
-}
-
-/** An object store in memory; `gate` can hold or fail a put, the way a slow or failing S3 would. */
-class MemoryStore implements ObjectStore {
-  readonly bucket = 'memory';
-  readonly objects = new Map<string, Stored>();
-  readonly events: string[] = [];
-  gate: ((key: string, signal?: AbortSignal) => Promise<void>) | undefined;
-
-  async put(key: string, body: Uint8Array, options: PutOptions): Promise<void> {
-    this.events.push(`start ${key}`);
-    await this.gate?.(key, options.signal);
-    if (options.signal?.aborted) throw new Error('aborted');
-    this.objects.set(key, { body: Uint8Array.from(body), options });
-    this.events.push(`done ${key}`);
-  }
-
-  async putIfAbsent(key: string, body: Uint8Array, options: PutOptions): Promise<boolean> {
-    if (this.objects.has(key)) return false;
-    await this.put(key, body, options);
-    return true;
-  }
-
-  async get(key: string): Promise<Uint8Array | undefined> {
-    return this.objects.get(key)?.body;
-  }
-
-  async list(prefix: string): Promise<string[]> {
-    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-  }
-
-  async delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) this.objects.delete(key);
-  }
-
-  async abortUploads(): Promise<number> {
-    return 0;
-  }
-
-  text(key: string): string {
-    return Buffer.from(this.objects.get(key)!.body).toString('utf8');
-  }
-}
+import { MemoryStore } from '../support/memory-store.js';
 
 /** A gate that holds every put until released (or aborted). */
 function holdingGate(): { gate: MemoryStore['gate']; release: () => void; held: () => number } {

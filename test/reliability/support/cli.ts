@@ -33,7 +33,8 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   const started = performance.now();
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? projectRoot(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...options.env },
+    // The in-process engine unless the test asks for spark (the CLI's default, as on EMR).
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', INGEST_ENGINE: 'single', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   options.started?.(child);

@@ -36,7 +36,7 @@ export interface Endpoints {
 
 /** The step's config on the local stack, with some endpoints replaced (by a proxy or our own DKS). */
 export function configFor(outputPrefix: string, endpoints: Endpoints = {}, flags: Record<string, string> = {}): StepConfig {
-  return loadStepConfig({ local: { ...stack, ...endpoints }, localHome: localHome(), flags: { outputPrefix, ...flags }, env: {} });
+  return loadStepConfig({ local: { ...stack, ...endpoints }, localHome: localHome(), flags: { engine: 'single', outputPrefix, ...flags }, env: {} });
 }
 
 /** The same as environment variables for a CLI child process. */

@@ -63,6 +63,10 @@ final class AdminServer {
       if (!tables.flush(required(q, "name"))) throw new HttpFailure(404, "table not found");
       return new Reply(200, status("flushed"));
     });
+    route("/split", "POST", q -> {
+      if (!tables.split(required(q, "name"), java.util.HexFormat.of().parseHex(required(q, "at")))) throw new HttpFailure(404, "table not found");
+      return new Reply(200, status("split"));
+    });
     route("/rest/stop", "POST", q -> new Reply(200, status(rest.stop() ? "stopped" : "already-stopped")));
     route("/rest/start", "POST", q -> new Reply(200, status(rest.start() ? "started" : "already-running")));
   }

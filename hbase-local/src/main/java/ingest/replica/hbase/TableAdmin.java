@@ -71,6 +71,28 @@ final class TableAdmin {
     }
   }
 
+  /**
+   * Splits the table's region holding {@code at} there, and waits until the daughters serve (as a split by
+   * the region server would, while scanners are open). @return false if the table does not exist.
+   */
+  boolean split(String name, byte[] at) throws IOException, InterruptedException {
+    TableName table = tableName(name);
+    try (Admin admin = connection.getAdmin()) {
+      if (!admin.tableExists(table)) return false;
+      int before = admin.getRegions(table).size();
+      admin.flush(table);
+      admin.split(table, at);
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (admin.getRegions(table).size() <= before) {
+        if (System.currentTimeMillis() > deadline) throw new IOException("the split of " + name + " did not finish within 60 s");
+        Thread.sleep(100);
+      }
+      return true;
+    } catch (TableNotFoundException e) {
+      return false;
+    }
+  }
+
   private static void ensureNamespace(Admin admin, String namespace) throws IOException {
     for (NamespaceDescriptor existing : admin.listNamespaceDescriptors()) {
       if (existing.getName().equals(namespace)) return;
