@@ -26,6 +26,8 @@ export interface EndToEndRequest {
   /** Another build of the CLI and its launch flags (to compare with an earlier version). */
   readonly cli?: string;
   readonly stepFlags?: readonly string[];
+  /** Extra `run` arguments, e.g. `--engine single`. */
+  readonly args?: readonly string[];
   readonly watch: Readonly<Record<string, number | undefined>>;
 }
 
@@ -51,6 +53,8 @@ export interface EndToEndResult {
   /** CPU seconds of the watched processes (HBase JVM, moto) during the run. */
   readonly others: Record<string, number | undefined>;
   readonly dksServerCalls: number | undefined;
+  /** The last 200 kB of the step log (JSON lines). */
+  readonly log: string;
 }
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -80,7 +84,7 @@ export async function endToEnd(request: EndToEndRequest, dksCalls: () => Promise
     '--correlation-id', id, '--triggered-time', String(Date.now()), '--end-time', String(request.endTime), '--visibility-lag', '0',
     '--collections', ...request.collections,
     '--concurrency', String(request.concurrency), '--scan-concurrency', String(request.scanConcurrency),
-    '--status-table', statusTable, '--output-prefix', prefix,
+    '--status-table', statusTable, '--output-prefix', prefix, ...(request.args ?? []),
   ];
   const dksBefore = await dksCalls();
   const cpu = probeCpu(request.watch);
@@ -104,6 +108,7 @@ export async function endToEnd(request: EndToEndRequest, dksCalls: () => Promise
       collections,
       others,
       dksServerCalls: dksBefore === undefined || dksAfter === undefined ? undefined : dksAfter - dksBefore,
+      log: stderr,
     };
   } finally {
     rmSync(timeFile, { force: true });

@@ -59,6 +59,8 @@ const spec: DatasetSpec = {
   keysPerCollection: num(values.keys, DEFAULT_DATASET.keysPerCollection),
 };
 const runs = num(values.runs, 3);
+// These figures are the in-process engine's (the Spark engine's are bench/spark.ts's).
+const SINGLE = ['--engine', 'single'] as const;
 const watch = { hbase: pidListeningOn(new URL(stack.hbaseRestUrl).port ? Number(new URL(stack.hbaseRestUrl).port) : 80), moto: pidListeningOn(Number(new URL(stack.awsEndpointUrl).port)) };
 
 async function waitForQuiet(maxLoad: number, minutes: number): Promise<number> {
@@ -116,7 +118,7 @@ try {
   };
   const e2e = async (name: string, concurrency: number, scanConcurrency: number, endTime: number): Promise<void> => {
     const load0 = loadAverage()[0];
-    const r = await endToEnd({ stack, aws, collections: spec.collections, endTime, concurrency, scanConcurrency, label: `${session}-${name}`, watch }, dks.read);
+    const r = await endToEnd({ stack, aws, collections: spec.collections, endTime, concurrency, scanConcurrency, label: `${session}-${name}`, watch, args: SINGLE }, dks.read);
     add(name, {
       records: r.records, bytes: r.bytesIn, seconds: r.seconds, cpuSeconds: r.cpuSeconds, maxRssMiB: r.maxRssMiB, others: r.others,
       load: [load0, loadAverage()[0]], dksCalls: r.collections.reduce((n, c) => n + c.dksCalls, 0), distinctKeys: dataset.distinctKeys,
@@ -139,7 +141,7 @@ try {
   const profileDir = join(localHome(), 'bench', `profile-${session}`);
   rmSync(profileDir, { recursive: true, force: true });
   log(`profiling one more run (cpu profiles in ${profileDir})`);
-  const profiled = await endToEnd({ stack, aws, collections: spec.collections, endTime: spec.until, concurrency: 2, scanConcurrency: 2, label: `${session}-profile`, watch, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] }, dks.read);
+  const profiled = await endToEnd({ stack, aws, collections: spec.collections, endTime: spec.until, concurrency: 2, scanConcurrency: 2, label: `${session}-profile`, watch, args: SINGLE, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] }, dks.read);
   const profile = { records: profiled.records, seconds: profiled.seconds, threads: summariseProfiles(profileDir) };
 
   const results: BenchResults = {

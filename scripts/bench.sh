@@ -11,3 +11,6 @@ source scripts/ensure-stack.sh
 node=.tools/node/bin/node
 [ -x "$node" ] || node="$(command -v node)"
 "$node" --max-semi-space-size=8 --import ./bench/resolve-ts.ts bench/main.ts ${BENCH_ARGS:-} "$@"
+# The Spark engine against the in-process one (figures printed; BENCHMARKS.md "Spark engine" explains them),
+# e.g. `make bench BENCH_SPARK_ARGS="--records 1000000 --tasks-per-core 2"`.
+"$node" --max-semi-space-size=8 --import ./bench/resolve-ts.ts bench/spark.ts ${BENCH_SPARK_ARGS:-}

@@ -28,12 +28,19 @@ export function registerScanRangeCommand(program: Command): void {
           const ports = graph.portsFor(input.task.collection);
           const result = await runRangeTask(ports, input.task, input.attempt, logger, controller.signal);
           process.stdout.write(`${JSON.stringify(result)}\n`);
+          logger.info({ collection: input.task.collection, range: input.task.range.index, attempt: input.attempt.attemptNumber, ...workerUsage() }, 'range worker finished');
           return 0;
         } finally {
           await graph.close();
         }
       }),
     );
+}
+
+/** The worker's own CPU and peak memory, for the step log (and `make bench`'s Spark figures). */
+function workerUsage(): { cpuMs: number; maxRssMiB: number } {
+  const usage = process.resourceUsage();
+  return { cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000), maxRssMiB: Math.round(usage.maxRSS / 1024) };
 }
 
 interface WorkerInput {

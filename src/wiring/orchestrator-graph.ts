@@ -144,6 +144,12 @@ const IN_STEP_ARGS = new Set(['statusTable', 'collectionsSecret', 'outputBucket'
 function localStepFlags(step: StepConfig): string[] {
   return (Object.keys(STEP_SETTINGS) as (keyof StepConfig)[]).flatMap((key) => {
     const value = step[key];
-    return value === undefined || IN_STEP_ARGS.has(key) ? [] : [STEP_SETTINGS[key].flag, String(value)];
+    return value === undefined || IN_STEP_ARGS.has(key) ? [] : [STEP_SETTINGS[key].flag, flagText(value)];
   });
+}
+
+/** A setting's value as its flag takes it: `spark.a=1,spark.b=2` for the Spark settings' map. */
+function flagText(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return String(value);
+  return Object.entries(value).map(([k, v]) => `${k}=${String(v)}`).join(',');
 }
