@@ -73,6 +73,11 @@ if [ -f "$home/etc/hbase-rest.env" ]; then
   fi
 fi
 
+# The Spark workers read their own node's REST server (every node runs one, bound to 127.0.0.1), and the
+# step submits to YARN from EMR's Spark.
+export INGEST_WORKER_HBASE_REST_URL="${INGEST_WORKER_HBASE_REST_URL:-http://127.0.0.1:${HBASE_REST_PORT:-8080}}"
+export SPARK_HOME="${SPARK_HOME:-/usr/lib/spark}"
+
 log 30 "starting ingest-replica run ($(sed -n 's/^version=//p' "$home/VERSION" 2>/dev/null || echo unknown version))"
 # V8 otherwise sizes the young generation from the machine's memory (up to 128 MB of heap on a large node);
 # 8 MB semi-spaces keep the step's peak RSS under 512 MiB at no CPU cost (BENCHMARKS.md).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# EMR bootstrap action: installs the ingest-replica artifact (scripts/bundle.sh) on every node, and on the
-# master node arranges for the HBase REST server the step reads through.
+# EMR bootstrap action: installs the ingest-replica artifact (scripts/bundle.sh) on every node, and on every
+# node arranges for the HBase REST server (on 127.0.0.1) that the step and the node's Spark workers read.
 #
 # Usage (BootstrapActions[].ScriptBootstrapAction: Path = s3://<artifacts>/emr-config/bootstrap/install-ingest-replica.sh):
 #   install-ingest-replica.sh <artifact-s3-uri> [<sha256> | -] [options]
@@ -11,7 +11,7 @@
 #     --dks-cert-secret <id>     Secrets Manager secret whose SecretString is {"cert","key","ca"} (PEM):
 #                                the DKS client certificate, its key and the DKS CA, installed under
 #                                /opt/ingest-replica/etc/dks/ (readable by the step's user only)
-#     --rest-port <n>            HBase REST port on the master (default 8080; the CLI's HBASE_REST_URL)
+#     --rest-port <n>            HBase REST port on every node (default 8080; the CLI's HBASE_REST_URL)
 #     --rest-info-port <n>       the REST server's info UI port (default 8085)
 #     --no-rest                  do not start an HBase REST server
 #     --install-dir <dir>        where to install (default /opt/ingest-replica; the step runs
@@ -19,8 +19,8 @@
 #
 # What it does: downloads the artifact with `aws s3 cp`, checks its SHA-256, picks the Node runtime by
 # `uname -m` (x86_64 → linux-x64, aarch64 → linux-arm64), installs to /opt/ingest-replica (replacing an
-# older install atomically; a rerun with the same artifact changes nothing), and on the master
-# (/mnt/var/lib/info/instance.json "isMaster": true) starts, in the background, a waiter that starts the
+# older install atomically; a rerun with the same artifact changes nothing), and on every node
+# starts, in the background, a waiter that starts the
 # REST server once EMR has installed HBase and waits until it answers (bootstrap actions run before
 # applications are installed: waiting here would block provisioning). Logs: /var/log/ingest-replica/
 # bootstrap.log (and this action's stdout); the REST waiter: /var/log/ingest-replica/hbase-rest.log.
@@ -28,7 +28,6 @@ set -euo pipefail
 
 home="${INGEST_REPLICA_INSTALL:-/opt/ingest-replica}"
 log_dir="${INGEST_REPLICA_LOG_DIR:-/var/log/ingest-replica}"
-instance_info="${EMR_INSTANCE_INFO:-/mnt/var/lib/info/instance.json}"
 step_user="$(id -un)"
 step_group="$(id -gn)"
 
@@ -79,7 +78,6 @@ region() {
     || die "no AWS region: set AWS_REGION or run on EC2 (instance metadata unreachable)"
   curl -sf -m 5 -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/placement/region
 }
-is_master() { [ -f "$instance_info" ] && grep -Eq '"isMaster"[[:space:]]*:[[:space:]]*true' "$instance_info"; }
 
 log "installing $artifact_uri into $home"
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/ingest-replica-install.XXXXXX")"
@@ -160,15 +158,14 @@ EOF
   log "installed the DKS client certificate, key and CA from secret $dks_secret into $home/etc/dks/"
 fi
 
-# ─── HBase REST server (master only) ─────────────────────────────────────────────────────────────────
-if [ "$rest" = yes ] && is_master; then
+# ─── HBase REST server (every node: the master's serves the step, each core node's its Spark workers) ──
+# hbase-site's hbase.rest.host (configurations.json) binds it to 127.0.0.1: no node serves another's reads.
+if [ "$rest" = yes ]; then
   printf 'HBASE_REST_PORT=%s\nHBASE_REST_INFO_PORT=%s\n' "$rest_port" "$rest_info_port" \
     | sudo tee "$home/etc/hbase-rest.env" >/dev/null
   sudo chmod 0644 "$home/etc/hbase-rest.env"
   nohup setsid "$home/bootstrap/ensure-hbase-rest.sh" --port "$rest_port" --info-port "$rest_info_port" \
     --timeout 3600 --wait-install >> "$log_dir/hbase-rest.log" 2>&1 < /dev/null &
-  log "master node: the HBase REST server will start on port $rest_port once HBase is installed (pid $!, log $log_dir/hbase-rest.log)"
-elif [ "$rest" = yes ]; then
-  log "not the master node: no HBase REST server here"
+  log "the HBase REST server will start on port $rest_port once HBase is installed (pid $!, log $log_dir/hbase-rest.log)"
 fi
 log "done"

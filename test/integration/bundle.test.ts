@@ -185,23 +185,23 @@ describe('install-ingest-replica.sh (bootstrap action) against S3 on the local s
   });
 
   it('installs the runtime for this architecture and the settings, reading the sha256 beside the artifact', async () => {
-    const first = await run('bash', [script, `s3://${bucket}/ingest-replica/a.tar.gz`, '-', '--config', `s3://${bucket}/config/step.json`], { env: env() });
+    const first = await run('bash', [script, `s3://${bucket}/ingest-replica/a.tar.gz`, '-', '--config', `s3://${bucket}/config/step.json`, '--no-rest'], { env: env() });
     expect(first.code, first.stdout).toBe(0);
     expect(readFileSync(join(home, '.artifact-sha256'), 'utf8').trim()).toBe(sha);
     expect((await exec(join(home, 'node/bin/node'), ['--version'])).stdout).toMatch(/^v24\./);
     expect(existsSync(join(home, 'dist/ingest-replica.js'))).toBe(true);
     expect(existsSync(join(home, 'runtimes'))).toBe(false);
     expect(JSON.parse(readFileSync(join(home, 'etc/config.json'), 'utf8'))).toEqual({ outputBucket: 'b' });
-    expect(existsSync(join(home, 'etc/hbase-rest.env'))).toBe(false); // not the master: no REST server
+    expect(existsSync(join(home, 'etc/hbase-rest.env'))).toBe(false); // --no-rest: no REST server (there is no HBase here)
     expect(readFileSync(join(work, 'log/bootstrap.log'), 'utf8')).toMatch(/installed itest \(linux-x64, Node v24/);
 
-    const again = await run('bash', [script, `s3://${bucket}/ingest-replica/a.tar.gz`, sha], { env: env() });
+    const again = await run('bash', [script, `s3://${bucket}/ingest-replica/a.tar.gz`, sha, '--no-rest'], { env: env() });
     expect(again.code, again.stdout).toBe(0);
     expect(again.stdout).toMatch(/already installed: nothing to do/);
   });
 
   it('refuses an artifact whose sha256 does not match, leaving the installed one in place', async () => {
-    const wrong = await run('bash', [script, `s3://${bucket}/ingest-replica/a.tar.gz`, 'a'.repeat(64)], { env: env() });
+    const wrong = await run('bash', [script, `s3://${bucket}/ingest-replica/a.tar.gz`, 'a'.repeat(64), '--no-rest'], { env: env() });
     expect(wrong.code).not.toBe(0);
     expect(wrong.stdout).toMatch(/sha256 mismatch/);
     expect(readFileSync(join(home, '.artifact-sha256'), 'utf8').trim()).toBe(sha);

@@ -34,10 +34,19 @@ describe('the RunJobFlow request from emr-config/cluster', () => {
       LogUri: 's3://logs/emr',
       SecurityConfiguration: 'ingest-replica-sc',
       AutoTerminationPolicy: { IdleTimeout: 900 },
-      Applications: [{ Name: 'Hadoop' }, { Name: 'ZooKeeper' }, { Name: 'HBase' }],
+      Applications: [{ Name: 'Hadoop' }, { Name: 'ZooKeeper' }, { Name: 'HBase' }, { Name: 'Spark' }],
       Configurations: [
         { Classification: 'hbase', Properties: { 'hbase.emr.storageMode': 's3', 'hbase.emr.readreplica.enabled': 'true' } },
-        { Classification: 'hbase-site', Properties: { 'hbase.rootdir': 's3://ingest-hbase/hbase' } },
+        // Every node's REST server answers its own node only.
+        { Classification: 'hbase-site', Properties: { 'hbase.rootdir': 's3://ingest-hbase/hbase', 'hbase.rest.host': '127.0.0.1' } },
+        // Side-effecting tasks: no speculative copies, bounded retries, reruns belong to the orchestrator,
+        // room beside each executor for its Node children.
+        {
+          Classification: 'spark-defaults',
+          Properties: expect.objectContaining({
+            'spark.speculation': 'false', 'spark.task.maxFailures': '4', 'spark.yarn.maxAppAttempts': '1', 'spark.executor.memoryOverhead': '2432m',
+          }),
+        },
       ],
       Instances: { Ec2SubnetId: 'subnet-0abc', KeepJobFlowAliveWhenNoSteps: false, TerminationProtected: false },
     });
