@@ -6,7 +6,9 @@
 #   node/bin/node                 the Node runtime for this node's architecture
 #   dist/ingest-replica.js        the bundled CLI (dist/parquet-encoder-adapter.js and the wasm beside it)
 #   etc/config.json               settings (bucket, KMS key, DKS URL and certificates, ...), when given
-#   etc/hbase-rest.env            the port of the HBase REST server it starts on the master
+#   etc/hbase-rest.env            the port of the HBase REST server it starts on every node (127.0.0.1)
+# The step plans on the master and runs each collection's ranges as Spark tasks on YARN (spark-submit from
+# SPARK_HOME, default EMR's /usr/lib/spark); each task's Node worker reads its own node's REST server.
 # The CLI's JSON log lines (stderr) are also appended to /var/log/ingest-replica/step-<correlation id>.log,
 # which the CloudWatch agent ships to /app/ingest-replica-incremental (stream family {instance_id}/step).
 # The exit code is the CLI's: 0 all collections completed, 1 a collection failed, 2 usage or configuration.
@@ -60,23 +62,44 @@ fi
 
 # The bootstrap action starts the REST server in the background once HBase is installed (bootstrap actions
 # run before applications are); the step must not scan before it answers. Idempotent: returns at once
-# when the server answers, starts it when nothing does.
+# when the server answers, starts it when nothing does. This waits for the master's server only: the core
+# nodes' servers are bound to 127.0.0.1 and unreachable from here; a task that finds its node's server not
+# answering yet retries its calls (HBase client backoff), then fails and is retried by Spark
+# (spark.task.maxFailures), see emr-config/README.md.
 if [ -f "$home/etc/hbase-rest.env" ]; then
   # shellcheck disable=SC1091
   source "$home/etc/hbase-rest.env"
   log 30 "waiting for the HBase REST server on port ${HBASE_REST_PORT:-8080}"
   if ! "$home/bootstrap/ensure-hbase-rest.sh" --port "${HBASE_REST_PORT:-8080}" \
-      --info-port "${HBASE_REST_INFO_PORT:-8085}" --timeout "${INGEST_REST_WAIT_SECONDS:-900}" >>"$rest_log" 2>&1; then
+      --info-port "${HBASE_REST_INFO_PORT:-8085}" ${HBASE_REST_HEAP:+--heap "$HBASE_REST_HEAP"} \
+      --timeout "${INGEST_REST_WAIT_SECONDS:-900}" >>"$rest_log" 2>&1; then
     # Run anyway: the CLI then fails each collection naming the endpoint, and records EMR_FAILED with that
     # reason in the status rows, which an early exit here would leave for the trigger's reconciliation.
     log 50 "the HBase REST server did not answer on port ${HBASE_REST_PORT:-8080} (see $rest_log); running anyway to record the failure"
   fi
 fi
 
-# The Spark workers read their own node's REST server (every node runs one, bound to 127.0.0.1), and the
-# step submits to YARN from EMR's Spark.
-export INGEST_WORKER_HBASE_REST_URL="${INGEST_WORKER_HBASE_REST_URL:-http://127.0.0.1:${HBASE_REST_PORT:-8080}}"
+# Where HBase REST is, unless a flag, the environment or the config file says: this node's server for the
+# step, each task's own node's server for the workers (the same port everywhere: one bootstrap action).
+rest_url="http://127.0.0.1:${HBASE_REST_PORT:-8080}"
+configured() { # <flag> <env var> <config file key>
+  local flag="$1" env_name="$2" key="$3" arg
+  for arg in "${run_args[@]}"; do
+    [[ "$arg" == "$flag" || "$arg" == "$flag="* ]] && return 0
+  done
+  [ -n "${!env_name:-}" ] && return 0
+  [ -n "${INGEST_REPLICA_CONFIG:-}" ] && [ -f "$INGEST_REPLICA_CONFIG" ] \
+    && python3 -c 'import json,sys; sys.exit(0 if sys.argv[2] in json.load(open(sys.argv[1])) else 1)' "$INGEST_REPLICA_CONFIG" "$key" 2>/dev/null
+}
+run_args=("$@")
+configured --hbase-rest-url HBASE_REST_URL hbaseRestUrl || export HBASE_REST_URL="$rest_url"
+configured --worker-hbase-rest-url INGEST_WORKER_HBASE_REST_URL workerHbaseRestUrl || export INGEST_WORKER_HBASE_REST_URL="$rest_url"
+
+# EMR installs Spark (the cluster's Spark application) under /usr/lib/spark; spark-submit runs from there.
 export SPARK_HOME="${SPARK_HOME:-/usr/lib/spark}"
+if [ ! -x "$SPARK_HOME/bin/spark-submit" ]; then
+  log 40 "no spark-submit at $SPARK_HOME/bin/spark-submit: the spark engine will fail (was the cluster launched with the Spark application?)"
+fi
 
 log 30 "starting ingest-replica run ($(sed -n 's/^version=//p' "$home/VERSION" 2>/dev/null || echo unknown version))"
 # V8 otherwise sizes the young generation from the machine's memory (up to 128 MB of heap on a large node);

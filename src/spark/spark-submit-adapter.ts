@@ -35,7 +35,7 @@ export interface SparkSubmitOptions {
 }
 
 /** What a side-effecting job needs whatever the cluster says (DESIGN.md §3.8; EMR's spark-defaults say it too). */
-const ENGINE_CONF: Readonly<Record<string, string>> = {
+export const ENGINE_CONF: Readonly<Record<string, string>> = {
   'spark.speculation': 'false',
   'spark.task.maxFailures': '4',
   'spark.yarn.maxAppAttempts': '1',

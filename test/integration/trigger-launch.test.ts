@@ -30,7 +30,7 @@ describe('trigger launches the read replica on EMR (moto)', () => {
       const { Cluster } = await fx.emr.send(new DescribeClusterCommand({ ClusterId: result.clusterId }));
       expect(Cluster?.Name).toBe(result.clusterName);
       expect(Cluster?.ReleaseLabel).toMatch(/^emr-7\.\d+\.\d+$/);
-      expect(Cluster?.Applications?.map((a) => a.Name).sort()).toEqual(['HBase', 'Hadoop', 'ZooKeeper']);
+      expect(Cluster?.Applications?.map((a) => a.Name).sort()).toEqual(['HBase', 'Hadoop', 'Spark', 'ZooKeeper']);
       expect(Cluster?.SecurityConfiguration).toBe('ingest-replica-local');
       expect(Cluster?.LogUri).toBe('s3://ingest-replica-emr-logs/logs');
       expect(Cluster?.AutoTerminate).toBe(true);
@@ -38,7 +38,10 @@ describe('trigger launches the read replica on EMR (moto)', () => {
       expect(tags).toMatchObject({ Application: 'ingest-replica', Purpose: 'incremental', CorrelationId: result.correlationId });
       const configurations = Object.fromEntries((Cluster?.Configurations ?? []).map((c) => [c.Classification, c.Properties]));
       expect(configurations.hbase).toEqual({ 'hbase.emr.storageMode': 's3', 'hbase.emr.readreplica.enabled': 'true' });
-      expect(configurations['hbase-site']).toEqual({ 'hbase.rootdir': 's3://ingest-replica-hbase-root/hbase' });
+      expect(configurations['hbase-site']).toEqual({
+        'hbase.rootdir': 's3://ingest-replica-hbase-root/hbase', 'hbase.rest.host': '127.0.0.1', 'hbase.rest.info.bindAddress': '127.0.0.1',
+      });
+      expect(configurations['spark-defaults']).toMatchObject({ 'spark.speculation': 'false', 'spark.yarn.maxAppAttempts': '1' });
 
       const { BootstrapActions } = await fx.emr.send(new ListBootstrapActionsCommand({ ClusterId: result.clusterId }));
       expect(BootstrapActions?.map((b) => b.ScriptPath)).toEqual([

@@ -1,5 +1,5 @@
 import { execFile, type ExecFileException } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -57,7 +57,76 @@ describe('steps/run-step.sh', () => {
   });
 });
 
+describe('steps/run-step.sh on a node of the Spark cluster', () => {
+  const work = mkdtempSync(join(tmpdir(), 'ir-run-step-spark-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  /** An install whose "node" prints the environment the CLI would start with, then its arguments. */
+  function fakeInstall(restEnv: string): string {
+    const home = join(work, `install-${Math.random().toString(36).slice(2)}`);
+    for (const dir of ['node/bin', 'dist', 'bootstrap', 'etc']) mkdirSync(join(home, dir), { recursive: true });
+    writeFileSync(join(home, 'node/bin/node'), '#!/usr/bin/env bash\nenv | grep -E "^(HBASE_REST_URL|INGEST_WORKER_HBASE_REST_URL|SPARK_HOME)=" | sort\necho "args: $*"\n');
+    chmodSync(join(home, 'node/bin/node'), 0o755);
+    writeFileSync(join(home, 'dist/ingest-replica.js'), '');
+    copyFileSync(join(repo, 'emr-config/bootstrap/ensure-hbase-rest.sh'), join(home, 'bootstrap/ensure-hbase-rest.sh'));
+    chmodSync(join(home, 'bootstrap/ensure-hbase-rest.sh'), 0o755);
+    writeFileSync(join(home, 'etc/hbase-rest.env'), restEnv);
+    return home;
+  }
+  const runStep = (home: string, args: string[], extraEnv: Record<string, string> = {}) =>
+    exec('bash', [join(repo, 'steps/run-step.sh'), '--correlation-id', 'run-1', ...args], {
+      env: { PATH: process.env.PATH, INGEST_REPLICA_INSTALL: home, INGEST_REPLICA_LOG_DIR: join(work, 'log'), HBASE_HOME: '/nonexistent/hbase', INGEST_REST_WAIT_SECONDS: '1', ...extraEnv },
+    });
+
+  it('points the step and the Spark workers at this node\'s REST port, and spark-submit at EMR\'s Spark', async () => {
+    const { stdout, stderr } = await runStep(fakeInstall('HBASE_REST_PORT=18080\nHBASE_REST_INFO_PORT=18085\n'), ['--collections', 'x:y']);
+    expect(stdout).toContain('HBASE_REST_URL=http://127.0.0.1:18080\n');
+    expect(stdout).toContain('INGEST_WORKER_HBASE_REST_URL=http://127.0.0.1:18080\n');
+    expect(stdout).toContain('SPARK_HOME=/usr/lib/spark\n');
+    expect(stdout).toContain('args: --enable-source-maps');
+    // No REST server and no HBase here: it says so, and runs anyway so that the CLI records the failure.
+    expect(stderr).toMatch(/the HBase REST server did not answer on port 18080/);
+  });
+
+  it('leaves a REST URL the flags, the environment or the config file give alone', async () => {
+    const home = fakeInstall('HBASE_REST_PORT=18080\n');
+    const flagged = await runStep(home, ['--worker-hbase-rest-url', 'http://10.0.0.9:9090'], { HBASE_REST_URL: 'http://127.0.0.1:7070', SPARK_HOME: '/opt/spark' });
+    expect(flagged.stdout).not.toContain('INGEST_WORKER_HBASE_REST_URL=');
+    expect(flagged.stdout).toContain('HBASE_REST_URL=http://127.0.0.1:7070\n');
+    expect(flagged.stdout).toContain('SPARK_HOME=/opt/spark\n');
+    const file = join(work, 'settings.json');
+    writeFileSync(file, JSON.stringify({ workerHbaseRestUrl: 'http://127.0.0.1:6060' }));
+    const filed = await runStep(home, [], { INGEST_REPLICA_CONFIG: file });
+    expect(filed.stdout).not.toContain('INGEST_WORKER_HBASE_REST_URL=');
+    expect(filed.stdout).toContain('HBASE_REST_URL=http://127.0.0.1:18080\n');
+  });
+});
+
+describe('emr-config/bootstrap/install-ingest-replica.sh', () => {
+  const script = read('emr-config/bootstrap/install-ingest-replica.sh');
+
+  it('starts the REST waiter on every node, not only the master (Spark tasks run on the core nodes)', () => {
+    expect(script).not.toMatch(/is_master\(\)|&& is_master/);
+    expect(script).toMatch(/^if \[ "\$rest" = yes \]; then$/m);
+    expect(script).toMatch(/ensure-hbase-rest\.sh" --port "\$rest_port" --info-port "\$rest_info_port" \\\n\s+\$\{rest_heap:\+--heap "\$rest_heap"\} --timeout 3600 --wait-install/);
+  });
+
+  it('accepts every option the cluster template passes it', () => {
+    const template = JSON.parse(read('emr-config/cluster/bootstrap-actions.json')) as { ScriptBootstrapAction: { Args: string[] } }[];
+    const options = (template[1]?.ScriptBootstrapAction.Args ?? []).filter((a) => a.startsWith('--'));
+    expect(options).toEqual(['--install-dir', '--rest-port', '--rest-heap']);
+    for (const option of [...options, '--config', '--dks-cert-secret']) expect(script, option).toContain(`    ${option}) `);
+  });
+});
+
 describe('emr-config/bootstrap/ensure-hbase-rest.sh', () => {
+  it('refuses a heap size Java would not take', async () => {
+    const error = await exec('bash', [join(repo, 'emr-config/bootstrap/ensure-hbase-rest.sh'), '--heap', '1x'])
+      .then(() => undefined, (e: unknown) => e as ExecFileException & { stdout: string });
+    expect(error?.code).toBe(1);
+    expect(error?.stdout).toMatch(/ERROR --heap needs a size such as 512m or 1g, got '1x'/);
+  });
+
   it('fails at once, naming what is missing, when no server answers and HBase is not installed', async () => {
     const error = await exec('bash', [join(repo, 'emr-config/bootstrap/ensure-hbase-rest.sh'), '--port', '9', '--timeout', '30'], {
       env: { PATH: process.env.PATH, HBASE_HOME: '/nonexistent/hbase' },

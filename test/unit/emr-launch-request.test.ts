@@ -35,21 +35,13 @@ describe('the RunJobFlow request from emr-config/cluster', () => {
       SecurityConfiguration: 'ingest-replica-sc',
       AutoTerminationPolicy: { IdleTimeout: 900 },
       Applications: [{ Name: 'Hadoop' }, { Name: 'ZooKeeper' }, { Name: 'HBase' }, { Name: 'Spark' }],
-      Configurations: [
-        { Classification: 'hbase', Properties: { 'hbase.emr.storageMode': 's3', 'hbase.emr.readreplica.enabled': 'true' } },
-        // Every node's REST server answers its own node only.
-        { Classification: 'hbase-site', Properties: { 'hbase.rootdir': 's3://ingest-hbase/hbase', 'hbase.rest.host': '127.0.0.1' } },
-        // Side-effecting tasks: no speculative copies, bounded retries, reruns belong to the orchestrator,
-        // room beside each executor for its Node children.
-        {
-          Classification: 'spark-defaults',
-          Properties: expect.objectContaining({
-            'spark.speculation': 'false', 'spark.task.maxFailures': '4', 'spark.yarn.maxAppAttempts': '1', 'spark.executor.memoryOverhead': '2432m',
-          }),
-        },
-      ],
       Instances: { Ec2SubnetId: 'subnet-0abc', KeepJobFlowAliveWhenNoSteps: false, TerminationProtected: false },
     });
+    // The Spark settings are specified in emr-spark-cluster.test.ts.
+    expect((request.Configurations as { Classification: string }[]).slice(0, 2)).toMatchObject([
+      { Classification: 'hbase', Properties: { 'hbase.emr.storageMode': 's3', 'hbase.emr.readreplica.enabled': 'true' } },
+      { Classification: 'hbase-site', Properties: { 'hbase.rootdir': 's3://ingest-hbase/hbase' } },
+    ]);
     expect(request.Tags).toEqual([
       { Key: 'Application', Value: 'ingest-replica' },
       { Key: 'Name', Value: name },
@@ -59,7 +51,7 @@ describe('the RunJobFlow request from emr-config/cluster', () => {
     const install = (request.BootstrapActions as { ScriptBootstrapAction: { Path: string; Args: string[] } }[])[1]?.ScriptBootstrapAction;
     expect(install).toEqual({
       Path: 's3://artifacts/releases/emr-config/bootstrap/install-ingest-replica.sh',
-      Args: ['s3://artifacts/releases/ingest-replica/ingest-replica-1.4.0.tar.gz', '-', '--install-dir', '/opt/ingest-replica', '--rest-port', '8080',
+      Args: ['s3://artifacts/releases/ingest-replica/ingest-replica-1.4.0.tar.gz', '-', '--install-dir', '/opt/ingest-replica', '--rest-port', '8080', '--rest-heap', '1g',
         '--config', 's3://artifacts/config/step.json', '--dks-cert-secret', '/ingest-replica/dks-client'],
     });
     const [step] = request.Steps as { ActionOnFailure: string; HadoopJarStep: { Jar: string; Args: string[] } }[];
@@ -77,7 +69,7 @@ describe('the RunJobFlow request from emr-config/cluster', () => {
     const { request } = planner({ INGEST_STEP_CONFIG_URI: '', INGEST_DKS_CERT_SECRET: '' }).incremental(run);
     expect(request.Instances).not.toHaveProperty('Ec2KeyName');
     const install = (request.BootstrapActions as { ScriptBootstrapAction: { Args: string[] } }[])[1]?.ScriptBootstrapAction;
-    expect(install?.Args).toEqual(['s3://artifacts/releases/ingest-replica/ingest-replica-1.4.0.tar.gz', '-', '--install-dir', '/opt/ingest-replica', '--rest-port', '8080']);
+    expect(install?.Args).toEqual(['s3://artifacts/releases/ingest-replica/ingest-replica-1.4.0.tar.gz', '-', '--install-dir', '/opt/ingest-replica', '--rest-port', '8080', '--rest-heap', '1g']);
   });
 
   it('an admin replica has no step, stays alive without one, and has no idle termination unless asked', () => {
