@@ -4,18 +4,13 @@ import { loadOrchestratorConfig } from '../../src/config/orchestrator-config.js'
 import { projectRoot } from '../../src/local/paths.js';
 import { launchPlanner, readTemplates, stepArgsOf } from '../../src/orchestrator/emr/index.js';
 import { ConfigError } from '../../src/shared/errors.js';
+import { LAUNCH_ENV } from '../support/launch-env.js';
 
 const env = {
-  INGEST_EMR_LOG_URI: 's3://logs/emr/',
-  INGEST_ARTIFACTS_URI: 's3://artifacts/releases',
-  INGEST_ARTIFACT_VERSION: '1.4.0',
-  INGEST_HBASE_ROOT_DIR: 's3://ingest-hbase/hbase',
-  INGEST_EMR_SECURITY_CONFIGURATION: 'ingest-replica-sc',
-  INGEST_EMR_SUBNET_ID: 'subnet-0abc',
+  ...LAUNCH_ENV,
   INGEST_STEP_CONFIG_URI: 's3://artifacts/config/step.json',
   INGEST_DKS_CERT_SECRET: '/ingest-replica/dks-client',
   INGEST_STATUS_TABLE: 'intraday-job-status',
-  AWS_REGION: 'eu-west-2',
 };
 const templates = readTemplates(join(projectRoot(), 'emr-config', 'cluster'));
 const planner = (extra: Record<string, string> = {}) => {

@@ -6,21 +6,13 @@ import { launchPlanner, readTemplates, type RunJobFlowRequest } from '../../src/
 import { trigger, type TriggerPorts } from '../../src/orchestrator/trigger/index.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { ENGINE_CONF } from '../../src/spark/spark-submit-adapter.js';
+import { LAUNCH_ENV } from '../support/launch-env.js';
 
 /**
  * The replica cluster runs the step's Spark engine (DESIGN.md §3.8): what `trigger --dry-run` prints must show
  * Spark installed, the side-effecting task settings, and a REST server on every node bound to 127.0.0.1.
  */
-const env = {
-  INGEST_EMR_LOG_URI: 's3://logs/emr/',
-  INGEST_ARTIFACTS_URI: 's3://artifacts/releases',
-  INGEST_ARTIFACT_VERSION: '1.4.0',
-  INGEST_HBASE_ROOT_DIR: 's3://ingest-hbase/hbase',
-  INGEST_EMR_SECURITY_CONFIGURATION: 'ingest-replica-sc',
-  INGEST_EMR_SUBNET_ID: 'subnet-0abc',
-  AWS_REGION: 'eu-west-2',
-};
-const config = loadOrchestratorConfig({ env });
+const config = loadOrchestratorConfig({ env: LAUNCH_ENV });
 const templates = readTemplates(join(projectRoot(), 'emr-config', 'cluster'));
 const planner = launchPlanner(config, config.step, () => templates);
 
