@@ -50,12 +50,13 @@ export function registerTriggerCommands(program: Command): void {
       .command('trigger')
       .description('launch a run: schedule and maintenance-window check, guards (failed/active runs), one EMR read replica with the step')
       .option('--at <time>', 'judge the schedule at this time instead of now (ISO-8601 or epoch ms)')
-      .option('--force', 'launch even outside the schedule or inside a maintenance window')
-      .option('--dry-run', 'print the RunJobFlow request instead of sending it; writes nothing')
+      .option('--force', 'launch even outside the launch slots or on a skipped bank holiday (never inside a maintenance window)')
+      .option('--override-maintenance-window', 'launch even inside a maintenance window (implies --force); the alert says so')
+      .option('--dry-run', 'judge as the real trigger does (schedule, failed/active-run guards, wait), then print the RunJobFlow request and the step\'s configuration (secrets redacted) instead of launching; writes nothing')
       .option('--local', 'local stack: after the launch, run the step here (moto never runs steps), terminate the cluster, purge its metadata')
       .option('--collections <ns:table...>', 'only these collections (default: every configured one)')
       .option('--json', 'print the outcome as JSON')
-      .addHelpText('after', '\nExit codes: 0 launched (with --local: and the step succeeded), 1 failure, 2 usage or configuration,\n3 refused by the schedule, deferred (another run stayed active), or blocked by unacknowledged failures.'),
+      .addHelpText('after', '\nExit codes: 0 launched (with --local: and the step succeeded), 1 failure, 2 usage or configuration,\n3 refused by the schedule or a maintenance window, deferred (another run stayed active, or the wait ended inside\na maintenance window), or blocked by unacknowledged failures. --dry-run exits as the real trigger would.'),
   ).action((flags: Record<string, unknown>) =>
     runCommand(async () => {
       const dryRun = flags.dryRun === true;
@@ -64,9 +65,11 @@ export function registerTriggerCommands(program: Command): void {
       const at = flags.at === undefined ? undefined : instant(flags.at, '--at');
       const controller = stopOnSignals();
       return withGraph(config, flags, async (graph) => {
-        await graph.prepareLocal();
+        // Nothing is created on the endpoint by a dry run, not even the local stack's topic and buckets.
+        if (!dryRun) await graph.prepareLocal();
         const result = await trigger({
           force: flags.force === true,
+          overrideMaintenanceWindow: flags.overrideMaintenanceWindow === true,
           dryRun,
           waitMs: config.waitMs,
           ...(at === undefined ? {} : { at }),

@@ -13,7 +13,10 @@ import { buildOrchestratorGraph, type OrchestratorGraph } from '../wiring/orches
  * force a launch, name collections, shorten the wait or judge the schedule at another time.
  */
 export interface TriggerEvent {
+  /** Overrides the launch slots and bank holidays, never a maintenance window. */
   readonly force?: boolean;
+  /** Overrides a maintenance window too (implies force); the alert says so. */
+  readonly overrideMaintenanceWindow?: boolean;
   readonly collections?: readonly string[];
   readonly wait?: string;
   readonly at?: string;
@@ -52,7 +55,7 @@ export function createTriggerHandler(env: NodeJS.ProcessEnv, logger: Logger = cr
     const waitMs = Math.max(0, Math.min(input.waitMs ?? configuredWaitMs, remaining === undefined ? Number.POSITIVE_INFINITY : remaining - SAFETY_MS));
     try {
       const result = await trigger({
-        force: input.force, dryRun: false, waitMs,
+        force: input.force, overrideMaintenanceWindow: input.overrideMaintenanceWindow, dryRun: false, waitMs,
         ...(input.at === undefined ? {} : { at: input.at }),
         ...(input.collections === undefined ? {} : { collections: input.collections }),
       }, graph.trigger);
@@ -67,9 +70,11 @@ export function createTriggerHandler(env: NodeJS.ProcessEnv, logger: Logger = cr
   };
 }
 
-function parseEvent(event: unknown): { force: boolean; collections?: string[]; waitMs?: number; at?: number } {
+interface ParsedEvent { force: boolean; overrideMaintenanceWindow: boolean; collections?: string[]; waitMs?: number; at?: number }
+
+function parseEvent(event: unknown): ParsedEvent {
   const e = (event !== null && typeof event === 'object' ? event : {}) as Record<string, unknown>;
-  const out: { force: boolean; collections?: string[]; waitMs?: number; at?: number } = { force: e.force === true };
+  const out: ParsedEvent = { force: e.force === true, overrideMaintenanceWindow: e.overrideMaintenanceWindow === true };
   if (e.collections !== undefined) {
     if (!Array.isArray(e.collections) || !e.collections.every((c) => typeof c === 'string')) throw new ConfigError('event field "collections" must be a list of ns:table names');
     out.collections = e.collections as string[];

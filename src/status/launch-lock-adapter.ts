@@ -57,6 +57,15 @@ export class DynamoLaunchLock implements LaunchLock {
     })) !== undefined;
   }
 
+  async peek(owner: string, now: number): Promise<LockAttempt> {
+    const item = await this.read();
+    const holder = item?.[LOCK_ATTR.owner];
+    const expiresAt = Number(item?.[LOCK_ATTR.expiresAt] ?? 0);
+    if (typeof holder === 'string' && holder !== owner && expiresAt >= now) return { acquired: false, holder, expiresAt };
+    const lastLaunch = launchRecordOf(item);
+    return { acquired: true, ...(lastLaunch ? { lastLaunch } : {}) };
+  }
+
   /** The lock item as stored (consistent read), for reports and tests. */
   async read(): Promise<Item | undefined> {
     try {

@@ -52,6 +52,8 @@ export interface LaunchLock {
   recordLaunch(owner: string, launch: LaunchRecord): Promise<boolean>;
   /** Frees the lock if it is ours; false when it was not (expired and taken). */
   release(owner: string): Promise<boolean>;
+  /** What `acquire` would answer now, without writing (a dry run): held by someone else until when, or free. */
+  peek(owner: string, now: number): Promise<LockAttempt>;
 }
 
 export function launchRecordOf(item: Item | undefined): LaunchRecord | undefined {

@@ -91,7 +91,7 @@ describe('trigger launches the read replica on EMR (moto)', () => {
     }
   });
 
-  it('refuses inside a maintenance window (exit 3) without writing, and launches with --force', async () => {
+  it('refuses inside a maintenance window (exit 3) without writing, even with --force; launches with --override-maintenance-window', async () => {
     const graph = fx.graph();
     const collection = uniqueCollection('maint');
     try {
@@ -101,10 +101,17 @@ describe('trigger launches the read replica on EMR (moto)', () => {
       const store = new DynamoStatusStore({ tableName: fx.statusTable, client: dynamoDocumentClient(fx.config().step) });
       expect(await store.rowsOf(`maint-${fx.id}`)).toEqual([]);
 
-      // The earlier launch is still active in moto (its step never ends): stop it so the forced one may go.
+      const forced = await trigger({ at: IN_MAINTENANCE, force: true, dryRun: false, waitMs: 1000, collections: [collection], correlationId: `maint-f-${fx.id}` }, graph.trigger).catch((e: unknown) => e);
+      expect(forced).toBeInstanceOf(ScheduleRefusedError);
+      expect((forced as Error).message).toMatch(/--force does not override a maintenance window/);
+      expect(await store.rowsOf(`maint-f-${fx.id}`)).toEqual([]);
+
+      // The earlier launch is still active in moto (its step never ends): stop it so the overriding one may go.
       await stopClusters(graph.admin, { all: true });
-      const forced = await trigger({ at: IN_MAINTENANCE, force: true, dryRun: false, waitMs: 1000, collections: [collection] }, graph.trigger);
-      expect(forced.outcome).toBe('launched');
+      await fx.inbox.drain();
+      const overridden = await trigger({ at: IN_MAINTENANCE, force: false, overrideMaintenanceWindow: true, dryRun: false, waitMs: 1000, collections: [collection] }, graph.trigger);
+      expect(overridden.outcome).toBe('launched');
+      expect((await fx.inbox.drain()).map((m) => m.title_text)).toContain('ingest-replica: launching INSIDE a maintenance window (overridden by --override-maintenance-window)');
     } finally {
       graph.close();
     }

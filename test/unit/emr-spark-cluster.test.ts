@@ -16,15 +16,18 @@ const config = loadOrchestratorConfig({ env: LAUNCH_ENV });
 const templates = readTemplates(join(projectRoot(), 'emr-config', 'cluster'));
 const planner = launchPlanner(config, config.step, () => templates);
 
-/** A dry run must write nothing: every port that writes fails the test if it is called. */
+/** A dry run reads (the guards) but must write nothing: every port that writes fails the test if it is called. */
 const untouchable = (name: string): never => { throw new Error(`a dry run used ${name}`); };
 const dryRunPorts: TriggerPorts = {
   schedule: () => ({ allowed: true }),
   collections: (names) => Promise.resolve(names.map((name) => ({ name, db: 'core', table: name.split(':')[1] as string, pii: true }))),
-  status: { transition: () => untouchable('status'), get: () => untouchable('status'), blockingRows: () => untouchable('status') },
+  status: { transition: () => untouchable('status'), get: () => Promise.resolve(undefined), blockingRows: () => Promise.resolve([]) },
   statusTable: 'intraday-job-status',
-  lock: { acquire: () => untouchable('lock'), renew: () => untouchable('lock'), recordLaunch: () => untouchable('lock'), release: () => untouchable('lock') },
-  emr: { runJobFlow: () => untouchable('emr'), describeCluster: () => untouchable('emr'), listClusters: () => untouchable('emr'), terminate: () => untouchable('emr') },
+  lock: {
+    acquire: () => untouchable('lock'), renew: () => untouchable('lock'), recordLaunch: () => untouchable('lock'), release: () => untouchable('lock'),
+    peek: () => Promise.resolve({ acquired: true }),
+  },
+  emr: { runJobFlow: () => untouchable('emr'), describeCluster: () => Promise.resolve(undefined), listClusters: () => Promise.resolve([]), terminate: () => untouchable('emr') },
   planner,
   alerts: { publish: () => untouchable('alerts') },
   clock: { now: () => Date.UTC(2026, 10, 25, 10, 30), sleep: () => Promise.resolve(), random: () => 0.5 },

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/orchestrator/alerts/index.js';
 import type { ClusterInfo, ClusterListing, EmrControl, LaunchPlanner, RunJobFlowRequest } from '../../src/orchestrator/emr/index.js';
-import { TriggerFailedError, trigger, type TriggerPorts } from '../../src/orchestrator/trigger/index.js';
+import { loadScheduleConfig } from '../../src/config/schedule-config.js';
+import { launchDecision } from '../../src/orchestrator/schedule/index.js';
+import {
+  FailedRunsBlockError, RunDeferredError, ScheduleRefusedError, TriggerFailedError, trigger, type TriggerPorts,
+} from '../../src/orchestrator/trigger/index.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import type { JobStatus } from '../../src/shared/types.js';
 import type { LaunchLock, LockAttempt } from '../../src/status/launch-lock.js';
@@ -36,7 +40,7 @@ class FakeEmr implements EmrControl {
     this.launched.push(request);
     return Promise.resolve(`j-FAKE${this.launched.length}`);
   }
-  describeCluster(): Promise<ClusterInfo | undefined> {
+  describeCluster(_id?: string): Promise<ClusterInfo | undefined> {
     return Promise.resolve(undefined);
   }
   listClusters(): Promise<ClusterListing[]> {
@@ -53,6 +57,7 @@ const freeLock = (overrides: Partial<LaunchLock> = {}): LaunchLock => ({
   renew: () => Promise.resolve(true),
   recordLaunch: () => Promise.resolve(true),
   release: () => Promise.resolve(true),
+  peek: () => Promise.resolve<LockAttempt>({ acquired: true }),
   ...overrides,
 });
 
@@ -144,5 +149,104 @@ describe('trigger stopped by a signal while waiting', () => {
     expect((error as Error).message).toMatch(/stopped before launching \(stopped by SIGINT\)/);
     expect([...status.rows.values()].map((r) => r.status)).toEqual(['DEFERRED', 'DEFERRED']);
     expect(emr.launched).toEqual([]);
+  });
+});
+
+/** The default schedule (London, SUN 02:00-06:00 window), judged by the real rules, at the fake clock's instants. */
+const schedule = loadScheduleConfig({ env: {} });
+const judged = (p: TriggerPorts): TriggerPorts => ({ ...p, schedule: (at) => launchDecision(at, schedule) });
+/** Sunday 29 November 2026, 01:50 London (GMT, so UTC): ten minutes before the weekly window. */
+const BEFORE_WINDOW = Date.UTC(2026, 10, 29, 1, 50);
+const IN_WINDOW = Date.UTC(2026, 10, 29, 2, 30);
+
+/** Ports whose clock starts at `start` and whose EMR lists one admin-free incremental cluster of ours until `activeUntil`. */
+function windowPorts(status: FakeStatus, emr: FakeEmr, alerts: Alert[], start: number, activeUntil = 0): TriggerPorts {
+  let now = start;
+  const other: ClusterInfo = { id: 'j-OTHER', name: 'ingest-replica-incremental-run-0', state: 'RUNNING', tags: { Application: 'ingest-replica', Purpose: 'incremental' } };
+  emr.listClusters = () => Promise.resolve(now < activeUntil ? [other] : []);
+  emr.describeCluster = (id?: string) => Promise.resolve(id === other.id && now < activeUntil ? other : undefined);
+  return judged({
+    ...ports(status, emr, freeLock(), alerts),
+    clock: { now: () => now, sleep: (ms) => Promise.resolve(void (now += ms)), random: () => 0.5 },
+  });
+}
+
+describe('maintenance windows hold whatever fires the trigger (DESIGN §3.7)', () => {
+  it('refuses a forced trigger inside a window, writing and launching nothing, and names the override', async () => {
+    const status = new FakeStatus();
+    const emr = new FakeEmr();
+    const alerts: Alert[] = [];
+    const error = await trigger({ ...request, force: true }, windowPorts(status, emr, alerts, IN_WINDOW)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScheduleRefusedError);
+    expect((error as Error).message).toMatch(/inside maintenance window SUN 02:00-06:00.*--force does not override a maintenance window; pass --override-maintenance-window/);
+    expect(status.rows.size).toBe(0);
+    expect(emr.launched).toEqual([]);
+  });
+
+  it('launches inside a window only with --override-maintenance-window, and the alert says so', async () => {
+    const status = new FakeStatus();
+    const emr = new FakeEmr();
+    const alerts: Alert[] = [];
+    const result = await trigger({ ...request, overrideMaintenanceWindow: true }, windowPorts(status, emr, alerts, IN_WINDOW));
+    expect(result.outcome).toBe('launched');
+    expect(emr.launched).toHaveLength(1);
+    expect(alerts.map((a) => a.title)).toEqual(['ingest-replica: launching INSIDE a maintenance window (overridden by --override-maintenance-window)']);
+    expect(alerts[0]?.details.Window).toMatch(/SUN 02:00-06:00/);
+  });
+
+  it('re-checks the window just before RunJobFlow: a wait that ends inside a window defers the run', async () => {
+    const status = new FakeStatus();
+    const emr = new FakeEmr();
+    const alerts: Alert[] = [];
+    // Forced at 01:50 (no slot then), another run's cluster is active until 02:05: the wait ends in the window.
+    const error = await trigger({ ...request, force: true, waitMs: 15 * 60_000 }, windowPorts(status, emr, alerts, BEFORE_WINDOW, Date.UTC(2026, 10, 29, 2, 5)))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunDeferredError);
+    expect((error as Error).message).toMatch(/the launch would fall inside a maintenance window after waiting \d+ s: .*SUN 02:00-06:00/);
+    expect(emr.launched).toEqual([]);
+    expect([...status.rows.values()].map((r) => r.status)).toEqual(['DEFERRED', 'DEFERRED']);
+    expect(alerts.map((a) => a.title)).toEqual(['ingest-replica: run deferred, the launch would fall inside a maintenance window']);
+  });
+
+  it('judges the re-check at --at plus the time waited, not at the wall clock', async () => {
+    const status = new FakeStatus();
+    const emr = new FakeEmr();
+    // The wall clock is a weekday noon; --at says 01:50 Sunday and the wait lasts 15 min.
+    const p = windowPorts(status, emr, [], Date.UTC(2026, 10, 25, 12, 0), Date.UTC(2026, 10, 25, 12, 15));
+    const error = await trigger({ ...request, force: true, at: BEFORE_WINDOW, waitMs: 20 * 60_000 }, p).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunDeferredError);
+    expect(emr.launched).toEqual([]);
+  });
+});
+
+describe('trigger --dry-run judges as the real trigger does and writes nothing', () => {
+  /** A status store that fails the test on any write. */
+  const readOnly = (status: FakeStatus): FakeStatus => Object.assign(status, { transition: () => Promise.reject(new Error('a dry run wrote a status row')) });
+
+  it('reports blocked by failed rows (FailedRunsBlockError, exit 3) without writing or alerting', async () => {
+    const status = new FakeStatus();
+    status.rows.set('run-0|core:a', { correlationId: 'run-0', collection: 'core:a', status: 'EMR_FAILED', triggeredTime: 1, reason: 'boom' });
+    const emr = new FakeEmr();
+    const alerts: Alert[] = [];
+    const lock = freeLock({ acquire: () => Promise.reject(new Error('a dry run took the lock')) });
+    const error = await trigger({ ...request, dryRun: true }, ports(readOnly(status), emr, lock, alerts)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FailedRunsBlockError);
+    expect((error as Error).message).toMatch(/^dry run \(nothing written, no alert sent\): not launching: unacknowledged failed runs block core:a/);
+    expect(alerts).toEqual([]);
+    expect(emr.launched).toEqual([]);
+  });
+
+  it('reports deferred after the wait while another run stays active, and would launch once it is clear', async () => {
+    const status = new FakeStatus();
+    const emr = new FakeEmr();
+    const alerts: Alert[] = [];
+    const p = windowPorts(readOnly(status), emr, alerts, Date.UTC(2026, 10, 25, 10, 30), Date.UTC(2026, 10, 25, 11, 0));
+    const deferred = await trigger({ ...request, dryRun: true, waitMs: 60_000 }, p).catch((e: unknown) => e);
+    expect(deferred).toBeInstanceOf(RunDeferredError);
+    expect((deferred as Error).message).toMatch(/^dry run .*still active after waiting \d+ s: cluster j-OTHER/);
+    const clear = await trigger({ ...request, dryRun: true, waitMs: 60 * 60_000 }, p);
+    expect(clear.outcome).toBe('dry-run');
+    expect(emr.launched).toEqual([]);
+    expect(alerts).toEqual([]);
   });
 });

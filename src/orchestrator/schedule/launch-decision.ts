@@ -37,7 +37,7 @@ function slotRefusal(slot: number, config: ScheduleConfig): LaunchDecision | und
   return undefined;
 }
 
-/** The maintenance window the instant falls in, if any: the trigger honours it even when forced. */
+/** The maintenance window the instant falls in, if any: the trigger honours it even when forced (`launchDecision` names it). */
 export function maintenanceWindowAt(at: Date | number, config: ScheduleConfig): MaintenanceWindow | undefined {
   return windowAt(config.maintenanceWindows, instant(at), config.timeZone);
 }
@@ -51,9 +51,9 @@ const minutes = (ms: number): string => `${Math.round(ms / 60_000)} min`;
  */
 export function launchDecision(at: Date | number, config: ScheduleConfig): LaunchDecision {
   const ms = instant(at);
-  const window = windowAt(config.maintenanceWindows, ms, config.timeZone);
+  const window = maintenanceWindowAt(ms, config);
   if (window !== undefined) {
-    return { allowed: false, reason: 'maintenance-window', detail: `${formatLocal(ms, config.timeZone)} is inside maintenance window ${window.text} (${config.timeZone})` };
+    return { allowed: false, reason: 'maintenance-window', detail: `${formatLocal(ms, config.timeZone)} is inside maintenance window ${window.text} (${config.timeZone})`, window };
   }
   const candidates = slotsBetween(ms - config.toleranceMs, ms, config).reverse();
   if (candidates.length === 0) {

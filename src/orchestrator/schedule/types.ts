@@ -61,7 +61,13 @@ export type RefusalReason = 'outside-schedule' | 'maintenance-window' | 'bank-ho
 
 export type LaunchDecision =
   | { readonly allowed: true }
-  | { readonly allowed: false; readonly reason: RefusalReason; readonly detail: string };
+  | {
+      readonly allowed: false;
+      readonly reason: RefusalReason;
+      readonly detail: string;
+      /** The maintenance window the instant itself falls in (not only its slot): `--force` never overrides it. */
+      readonly window?: MaintenanceWindow;
+    };
 
 export interface LaunchTime {
   /** `2026-03-30T09:30:00Z` */

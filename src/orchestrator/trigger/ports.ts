@@ -44,11 +44,13 @@ export interface TriggerPorts {
 export interface TriggerRequest {
   /** The instant the schedule is judged at (`--at`); the run itself is always triggered now. */
   readonly at?: number;
-  /** Launch even outside the schedule or inside a maintenance window. */
+  /** Launch even outside the launch slots or on a skipped bank holiday (never inside a maintenance window). */
   readonly force: boolean;
+  /** Launch even inside a maintenance window (implies `force`); the alert says so. */
+  readonly overrideMaintenanceWindow?: boolean;
   /** How long to wait for an active run before deferring. */
   readonly waitMs: number;
-  /** Build and return the request; write nothing, launch nothing. */
+  /** Judge as a real trigger would (schedule, guards, wait), then return the request; write nothing, launch nothing. */
   readonly dryRun: boolean;
   /** Only these collections (names need not be configured); all configured ones when empty. */
   readonly collections?: readonly string[];

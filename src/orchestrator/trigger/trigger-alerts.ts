@@ -13,6 +13,24 @@ export function deferredAlert(run: { correlationId: string; collections: readonl
   };
 }
 
+export function maintenanceDeferredAlert(run: { correlationId: string; collections: readonly string[] }, waitedMs: number, detail: string): Alert {
+  return {
+    severity: 'Medium',
+    notificationType: 'Warning',
+    title: 'ingest-replica: run deferred, the launch would fall inside a maintenance window',
+    details: { 'Correlation id': run.correlationId, Collections: run.collections.join(', '), Waited: minutes(waitedMs), Window: detail },
+  };
+}
+
+export function maintenanceOverrideAlert(run: { correlationId: string; collections: readonly string[] }, detail: string): Alert {
+  return {
+    severity: 'High',
+    notificationType: 'Warning',
+    title: 'ingest-replica: launching INSIDE a maintenance window (overridden by --override-maintenance-window)',
+    details: { 'Correlation id': run.correlationId, Collections: run.collections.join(', '), Window: detail },
+  };
+}
+
 export function blockedAlert(run: { correlationId: string }, failed: string, ackCommands: readonly string[]): Alert {
   return {
     severity: 'High',

@@ -1,10 +1,11 @@
 import { BlockedError, ConfigError, IngestError, toError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { raiseAlert } from '../alerts/alert.js';
+import { raiseAlert, type Alert } from '../alerts/alert.js';
 import type { PlannedLaunch } from '../emr/launch-planner.js';
 import type { RunJobFlowRequest } from '../emr/ports.js';
 import type { LaunchDecision } from '../schedule/index.js';
 import { newCorrelationId } from './correlation-id.js';
+import { dryRunPorts } from './dry-run.js';
 import { FailedRunsBlockError, RunDeferredError, ScheduleRefusedError, TriggerFailedError } from './errors.js';
 import { ackCommands, describeActive, describeFailed, type Verdict } from './guard.js';
 import { inspect } from './inspect.js';
@@ -12,7 +13,7 @@ import { launchFenced } from './launch.js';
 import type { TriggerPorts, TriggerRequest } from './ports.js';
 import { RunRows } from './run-rows.js';
 import { backoffDelay, DEFAULT_TIMING, lockPollDelay, type TriggerTiming } from './timing.js';
-import { blockedAlert, deferredAlert, triggerFailedAlert } from './trigger-alerts.js';
+import { blockedAlert, deferredAlert, maintenanceDeferredAlert, maintenanceOverrideAlert, triggerFailedAlert } from './trigger-alerts.js';
 
 export type TriggerResult =
   | {
@@ -22,6 +23,8 @@ export type TriggerResult =
       readonly clusterName: string;
       readonly schedule: LaunchDecision;
       readonly request: RunJobFlowRequest;
+      /** The alerts the real trigger would have sent on the way to this launch (e.g. a window overridden). */
+      readonly alerts: readonly Alert[];
     }
   | {
       readonly outcome: 'launched';
@@ -36,12 +39,16 @@ export type TriggerResult =
 
 /**
  * What the schedule fires (issue 4 §1–7), for the CLI and the Lambda handler alike:
- * 1. refuse outside the schedule or inside a maintenance window unless forced (ScheduleRefusedError, exit 3);
+ * 1. refuse outside the schedule unless forced, and inside a maintenance window unless that is overridden by
+ *    name (`overrideMaintenanceWindow`; `force` never does) (ScheduleRefusedError, exit 3);
  * 2. a new correlation id and one LAMBDA_TRIGGERED row per collection;
  * 3–5. under the launch lock: reconcile, guard; failed rows → DEFERRED + alert + FailedRunsBlockError; an active
  *    run → WAITING, poll with capped backoff until the wait ends → DEFERRED + alert + RunDeferredError;
- * 6. launch (RunJobFlow from the templates), rows EMR_LAUNCHED with the cluster id;
+ * 6. re-check the maintenance window at the launch instant (the wait may have drifted into one): inside one,
+ *    rows DEFERRED + alert + RunDeferredError, unless overridden (then the alert says so); launch (RunJobFlow
+ *    from the templates), rows EMR_LAUNCHED with the cluster id;
  * 7. any other error → rows LAMBDA_FAILED + alert + TriggerFailedError (exit 1).
+ * A dry run judges the same way on the same reads, writes nothing and stops where RunJobFlow would be sent.
  */
 export async function trigger(request: TriggerRequest, ports: TriggerPorts): Promise<TriggerResult> {
   const now = ports.clock.now();
@@ -52,13 +59,25 @@ export async function trigger(request: TriggerRequest, ports: TriggerPorts): Pro
   const logger = ports.logger.child({ correlationId });
   // Built before anything is written: a template or setting problem is a configuration error with no trace.
   const planned = ports.planner.incremental({ correlationId, triggeredTime: now, endTime: now, collections });
-  if (request.dryRun) return { outcome: 'dry-run', correlationId, collections, clusterName: planned.name, schedule, request: planned.request };
+  // The schedule instant of "now" as the wait goes on: `--at` moves where the clock starts, not how it runs.
+  const judgedNow = (): number => (request.at ?? now) + (ports.clock.now() - now);
+  if (request.dryRun) {
+    const alerts: Alert[] = [];
+    const dry = dryRunPorts(ports, alerts);
+    try {
+      await waitAndLaunch(planned, new RunRows(dry.status, correlationId, collections, now), request, dry, logger, judgedNow);
+    } catch (caught) {
+      if (caught instanceof BlockedError) caught.message = `dry run (nothing written, no alert sent): ${caught.message}`;
+      throw caught;
+    }
+    return { outcome: 'dry-run', correlationId, collections, clusterName: planned.name, schedule, request: planned.request, alerts };
+  }
 
   const rows = new RunRows(ports.status, correlationId, collections, now);
   await rows.create();
   logger.info({ collections, clusterName: planned.name }, 'run triggered');
   try {
-    const clusterId = await waitAndLaunch(planned, rows, request, ports, logger);
+    const clusterId = await waitAndLaunch(planned, rows, request, ports, logger, judgedNow);
     logger.info({ clusterId, clusterName: planned.name, waitedMs: ports.clock.now() - now }, 'run launched');
     return { outcome: 'launched', correlationId, collections, clusterName: planned.name, clusterId, triggeredTime: now, waitedMs: ports.clock.now() - now, request: planned.request };
   } catch (caught) {
@@ -72,16 +91,29 @@ export async function trigger(request: TriggerRequest, ports: TriggerPorts): Pro
   }
 }
 
+/**
+ * DESIGN §3.7: inside a maintenance window the trigger refuses whatever fired it. `force` overrides the launch
+ * slots and bank holidays; only `overrideMaintenanceWindow` (which implies `force`) overrides a window.
+ */
 function checkSchedule(request: TriggerRequest, ports: TriggerPorts, now: number): LaunchDecision {
   const at = request.at ?? now;
   const decision = ports.schedule(at);
   if (decision.allowed) return decision;
-  if (!request.force) {
+  const overrideWindow = request.overrideMaintenanceWindow === true;
+  if (decision.window !== undefined && !overrideWindow) {
+    throw new ScheduleRefusedError(
+      `not launching at ${new Date(at).toISOString()}: ${decision.detail}. --force does not override a maintenance window; ` +
+        'pass --override-maintenance-window (Lambda event "overrideMaintenanceWindow": true) to launch inside it anyway.',
+      { context: { reason: decision.reason } },
+    );
+  }
+  if (!request.force && !overrideWindow) {
     throw new ScheduleRefusedError(`not launching at ${new Date(at).toISOString()}: ${decision.detail}. Pass --force to launch anyway.`, {
       context: { reason: decision.reason },
     });
   }
-  ports.logger.warn({ reason: decision.reason, detail: decision.detail }, 'schedule refusal overridden by --force');
+  const by = decision.window !== undefined ? '--override-maintenance-window' : '--force';
+  ports.logger.warn({ reason: decision.reason, detail: decision.detail }, `schedule refusal overridden by ${by}`);
   return decision;
 }
 
@@ -89,10 +121,16 @@ type Attempt =
   | Exclude<Verdict, { kind: 'clear' }>
   | { readonly kind: 'busy'; readonly holder: string }
   | { readonly kind: 'fenced' }
+  | { readonly kind: 'maintenance'; readonly detail: string }
   | { readonly kind: 'launched'; readonly clusterId: string };
 
-/** Steps 3–6: a loop of (lock → reconcile + guard → launch | release and wait) until launched or the wait ends. */
-async function waitAndLaunch(planned: PlannedLaunch, rows: RunRows, request: TriggerRequest, ports: TriggerPorts, logger: Logger): Promise<string> {
+/**
+ * Steps 3–6: a loop of (lock → reconcile + guard → launch | release and wait) until launched or the wait ends.
+ * In a dry run the ports write nothing, and the loop ends at the launch with an empty cluster id.
+ */
+async function waitAndLaunch(
+  planned: PlannedLaunch, rows: RunRows, request: TriggerRequest, ports: TriggerPorts, logger: Logger, judgedNow: () => number,
+): Promise<string> {
   const timing: TriggerTiming = { ...DEFAULT_TIMING, ...request.timing };
   const started = ports.clock.now();
   const deadline = started + request.waitMs;
@@ -100,9 +138,18 @@ async function waitAndLaunch(planned: PlannedLaunch, rows: RunRows, request: Tri
   let lastWrite = started;
   for (;;) {
     await stopIfAborted(rows, request.signal, logger);
-    const attempt = await underLock(planned, rows, ports, timing, logger);
+    const attempt = await underLock(planned, rows, request, ports, timing, logger, judgedNow);
     if (attempt.kind === 'launched') return attempt.clusterId;
     if (attempt.kind === 'fenced') continue; // the lock changed hands before RunJobFlow: look again
+    if (attempt.kind === 'maintenance') {
+      const waited = ports.clock.now() - started;
+      await rows.defer(`deferred: ${attempt.detail}`);
+      await raiseAlert(ports.alerts, maintenanceDeferredAlert(rows, waited, attempt.detail), logger);
+      throw new RunDeferredError(
+        `deferred: the launch would fall inside a maintenance window after waiting ${Math.round(waited / 1000)} s: ${attempt.detail}`,
+        { context: { correlationId: rows.correlationId } },
+      );
+    }
     if (attempt.kind === 'failed') {
       const failed = describeFailed(attempt.rows);
       const commands = ackCommands(attempt.rows, ports.statusTable);
@@ -148,8 +195,13 @@ async function stopIfAborted(rows: RunRows, signal: AbortSignal | undefined, log
   throw new RunDeferredError(`stopped before launching (${why}); the run is deferred`, { context: { correlationId: rows.correlationId } });
 }
 
-/** One attempt: take the lock (or report who has it), inspect, launch when clear, always release. */
-async function underLock(planned: PlannedLaunch, rows: RunRows, ports: TriggerPorts, timing: TriggerTiming, logger: Logger): Promise<Attempt> {
+/**
+ * One attempt: take the lock (or report who has it), inspect, re-check the maintenance window at this very
+ * instant, launch when clear, always release.
+ */
+async function underLock(
+  planned: PlannedLaunch, rows: RunRows, request: TriggerRequest, ports: TriggerPorts, timing: TriggerTiming, logger: Logger, judgedNow: () => number,
+): Promise<Attempt> {
   const lock = await ports.lock.acquire(rows.correlationId, ports.clock.now(), timing.leaseMs);
   if (!lock.acquired) return { kind: 'busy', holder: lock.holder };
   try {
@@ -160,6 +212,13 @@ async function underLock(planned: PlannedLaunch, rows: RunRows, ports: TriggerPo
       ...(lock.lastLaunch ? { lastLaunch: lock.lastLaunch } : {}),
     }, ports);
     if (verdict.kind !== 'clear') return verdict;
+    const window = ports.schedule(judgedNow());
+    if (!window.allowed && window.window !== undefined) {
+      if (request.overrideMaintenanceWindow !== true) return { kind: 'maintenance', detail: window.detail };
+      logger.warn({ detail: window.detail }, 'launching inside a maintenance window: overridden by --override-maintenance-window');
+      await raiseAlert(ports.alerts, maintenanceOverrideAlert(rows, window.detail), logger);
+    }
+    if (request.dryRun) return { kind: 'launched', clusterId: '' };
     const clusterId = await launchFenced(planned, rows, ports, timing.leaseMs);
     return clusterId === undefined ? { kind: 'fenced' } : { kind: 'launched', clusterId };
   } finally {
