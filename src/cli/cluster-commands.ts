@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CLUSTER_REQUIRED } from '../config/orchestrator-config.js';
 import { parseDuration } from '../config/settings.js';
 import { listOurClusters, startAdminCluster, stopClusters } from '../orchestrator/admin/index.js';
 import type { ClusterInfo } from '../orchestrator/emr/index.js';
@@ -14,14 +15,20 @@ export function registerClusterCommands(program: Command): void {
     cluster
       .command('start')
       .description('start a read replica with no steps, kept alive until stopped; prints its id')
-      .option('--idle-timeout <duration>', 'terminate it after this long idle, e.g. 4h (default: never)')
+      .requiredOption('--idle-timeout <duration>', 'required: terminate it after this long idle (no step running), 1m to 7d, e.g. 4h; or `never` to keep it until `cluster stop` (warned about)')
       .option('--dry-run', 'print the RunJobFlow request instead of sending it')
       .option('--json', 'print JSON'),
   ).action((flags: Record<string, unknown>) =>
     runCommand(async () => {
       const dryRun = flags.dryRun === true;
-      const config = orchestratorConfigFrom({ ...flags, idleTimeout: undefined }, dryRun ? [] : ['emrLogUri', 'artifactsUri', 'artifactVersion', 'hbaseRootDir', 'securityConfiguration', 'subnetId']);
-      const idleTimeoutMs = flags.idleTimeout === undefined ? undefined : duration(flags.idleTimeout, '--idle-timeout');
+      const config = orchestratorConfigFrom({ ...flags, idleTimeout: undefined }, CLUSTER_REQUIRED);
+      const idleTimeoutMs = flags.idleTimeout === 'never' ? undefined : duration(flags.idleTimeout, '--idle-timeout');
+      if (idleTimeoutMs === undefined) {
+        process.stderr.write(
+          'WARNING: --idle-timeout never: this replica runs (and costs) until `ingest-replica cluster stop <id>` stops it.\n' +
+            'It does not hold up scheduled runs, but nothing will terminate it for you.\n',
+        );
+      }
       return withGraph(config, flags, async (graph) => {
         if (!dryRun) await graph.prepareLocal();
         const started = await startAdminCluster(graph.admin, { dryRun, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { collectionFromName } from '../collections/index.js';
+import { jobFlowFile } from '../config/emr-node.js';
 import { ConfigError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { parseInstant } from '../shared/time.js';
@@ -120,7 +121,7 @@ function instant(value: unknown, flag: string): number {
 
 /** On EMR the cluster id is in the job-flow file; locally there is none. */
 function emrCluster(): { emr?: { clusterId: string; readyTime: number } } {
-  const file = process.env.EMR_JOB_FLOW_FILE ?? '/mnt/var/lib/info/job-flow.json';
+  const file = jobFlowFile(process.env);
   const fromEnv = process.env.EMR_CLUSTER_ID;
   if (fromEnv) return { emr: { clusterId: fromEnv, readyTime: Date.now() } };
   if (!existsSync(file)) return {};

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import {
-  LAUNCH_REQUIRED, loadOrchestratorConfig, ORCHESTRATOR_SETTINGS, type OrchestratorConfig, type OrchestratorSettings,
+  LAUNCH_REQUIRED, loadOrchestratorConfig, ORCHESTRATOR_SETTINGS, type LaunchRequirement, type OrchestratorConfig,
 } from '../config/orchestrator-config.js';
 import { localHome, stackFiles } from '../local/paths.js';
 import { readStackState } from '../local/stack-state.js';
@@ -25,7 +25,7 @@ export function withOrchestratorSettings(command: Command): Command {
 }
 
 /** The validated orchestrator config from flags, environment, config file and the local stack (when one runs here). */
-export function orchestratorConfigFrom(flags: Record<string, unknown>, require: readonly (keyof OrchestratorSettings)[] = []): OrchestratorConfig {
+export function orchestratorConfigFrom(flags: Record<string, unknown>, require: readonly LaunchRequirement[] = []): OrchestratorConfig {
   const home = localHome();
   const local = readStackState(stackFiles(home).state);
   const text = Object.fromEntries(Object.entries(flags).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
@@ -60,7 +60,8 @@ export function registerTriggerCommands(program: Command): void {
   ).action((flags: Record<string, unknown>) =>
     runCommand(async () => {
       const dryRun = flags.dryRun === true;
-      const config = orchestratorConfigFrom(flags, dryRun ? [] : [...LAUNCH_REQUIRED, 'alertsTopicArn']);
+      // A dry run judges as the real trigger: a setting missing for a launch is an error here too (exit 2).
+      const config = orchestratorConfigFrom(flags, LAUNCH_REQUIRED);
       if (flags.local === true && !config.local) throw new ConfigError('--local needs the local stack. Fix: run `ingest-replica local up` first.');
       const at = flags.at === undefined ? undefined : instant(flags.at, '--at');
       const controller = stopOnSignals();

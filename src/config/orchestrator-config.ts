@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import { projectRoot } from '../local/paths.js';
-import { parseDuration, parsers, resolveSettings, setting, type Setting } from './settings.js';
-import { loadStepConfig, readConfigFile, type ConfigSources, type StepConfig } from './step-config.js';
+import { isExplicit, parseDuration, parsers, resolveSettings, setting, whereToSet, type Setting } from './settings.js';
+import { loadStepConfig, readConfigFile, STEP_SETTINGS, type ConfigSources, type StepConfig } from './step-config.js';
 
 /**
  * What the orchestrator (trigger, cluster admin) needs beyond the step's settings: how to launch the replica
@@ -104,10 +104,59 @@ export const ORCHESTRATOR_SETTINGS = {
   installDir: setting('installDir', 'INGEST_INSTALL_DIR', 'where the bootstrap action installs the CLI on the cluster', parsers.text),
 } satisfies Record<keyof OrchestratorSettings, Setting<unknown>>;
 
-/** Settings a real launch cannot do without; on the local stack they have defaults. */
-export const LAUNCH_REQUIRED = ['emrLogUri', 'artifactsUri', 'artifactVersion', 'hbaseRootDir', 'securityConfiguration', 'subnetId'] as const;
+/**
+ * One setting a launch outside the local stack cannot do without. On the local stack each has a default (or is
+ * not needed); anywhere else it must be set explicitly, by flag, environment or config file: a default there
+ * would point the cluster at the local stack (DKS on 127.0.0.1, no SSE-KMS key, the seeder's bucket).
+ */
+export interface LaunchRequirement {
+  /** The config file key (and flag, in kebab case). */
+  readonly key: string;
+  readonly flag: string;
+  /** The environment variable: what the trigger Lambda's environment must carry. */
+  readonly env: string;
+  readonly description: string;
+  /** `cluster`: every replica launch (trigger, `cluster start`); `step`: what the step needs in AWS; `trigger`: the trigger's own. */
+  readonly part: 'cluster' | 'step' | 'trigger';
+  /** Needed only when DKS unwraps the data keys (INGEST_KEY_SERVICE=dks, the default). */
+  readonly dksOnly: boolean;
+  /** The step settings that carry it on the cluster node (the step refuses to start on EMR without them). */
+  readonly onNode: readonly (keyof StepConfig)[];
+}
 
-const NOT_NEEDED_LOCALLY: ReadonlySet<keyof OrchestratorSettings> = new Set(['subnetId']);
+const requirement = (s: Setting<unknown>, part: LaunchRequirement['part'], onNode: readonly (keyof StepConfig)[] = [], dksOnly = false): LaunchRequirement =>
+  Object.freeze({ key: s.key, flag: s.flag, env: s.env, description: s.description, part, dksOnly, onNode });
+
+/**
+ * THE list of settings a launch outside the local stack requires (the trigger, its Lambda, `cluster start` for
+ * the `cluster` part). A deployment builds the trigger Lambda's environment from it (`env` of each entry).
+ * The step's part travels to the cluster in the step's arguments (DKS URL, bucket, KMS key, collections secret)
+ * or through the bootstrap action (the DKS client certificate, key and CA from `dksCertSecret`).
+ */
+export const LAUNCH_REQUIRED: readonly LaunchRequirement[] = Object.freeze([
+  requirement(ORCHESTRATOR_SETTINGS.emrLogUri, 'cluster'),
+  requirement(ORCHESTRATOR_SETTINGS.artifactsUri, 'cluster'),
+  requirement(ORCHESTRATOR_SETTINGS.hbaseRootDir, 'cluster'),
+  requirement(ORCHESTRATOR_SETTINGS.securityConfiguration, 'cluster'),
+  requirement(ORCHESTRATOR_SETTINGS.subnetId, 'cluster'),
+  requirement(STEP_SETTINGS.dksUrl, 'step', ['dksUrl'], true),
+  requirement(ORCHESTRATOR_SETTINGS.dksCertSecret, 'step', ['dksClientCert', 'dksClientKey', 'dksCaCert'], true),
+  requirement(STEP_SETTINGS.kmsKeyId, 'step', ['kmsKeyId']),
+  requirement(STEP_SETTINGS.outputBucket, 'step', ['outputBucket']),
+  requirement(STEP_SETTINGS.collectionsSecret, 'step', ['collectionsSecret']),
+  requirement(ORCHESTRATOR_SETTINGS.alertsTopicArn, 'trigger'),
+]);
+
+/** What `cluster start` needs: the replica itself, no step. */
+export const CLUSTER_REQUIRED: readonly LaunchRequirement[] = LAUNCH_REQUIRED.filter((r) => r.part === 'cluster');
+
+/** One error naming every missing setting and where to set it (exit 2). */
+export function missingLaunchSettings(missing: readonly Pick<LaunchRequirement, 'key' | 'flag' | 'env' | 'description'>[], where: string, hint: string): ConfigError {
+  const lines = missing.map((m) => `  - ${m.key} (${m.description}): set ${whereToSet(m)}`);
+  return new ConfigError(`${where} needs ${missing.length === 1 ? 'a setting that is' : `${missing.length} settings that are`} not set:\n${lines.join('\n')}\n${hint}`, {
+    context: { settings: missing.map((m) => m.key).join(',') },
+  });
+}
 
 /** Names of the resources the local defaults point at (created lazily on moto by the orchestrator graph). */
 export const LOCAL_ORCHESTRATOR_NAMES = {
@@ -122,8 +171,8 @@ export const LOCAL_ORCHESTRATOR_NAMES = {
 const LOCAL_ACCOUNT = '123456789012';
 
 export interface OrchestratorSources extends ConfigSources {
-  /** Settings that must be set (besides those with defaults), e.g. `LAUNCH_REQUIRED` for a launch. */
-  readonly require?: readonly (keyof OrchestratorSettings)[];
+  /** Settings that must be set explicitly outside the local stack: `LAUNCH_REQUIRED`, or `CLUSTER_REQUIRED`. */
+  readonly require?: readonly LaunchRequirement[];
 }
 
 export function loadOrchestratorConfig(sources: OrchestratorSources): OrchestratorConfig {
@@ -156,10 +205,12 @@ export function loadOrchestratorConfig(sources: OrchestratorSources): Orchestrat
       : {}),
   };
   const values: Record<string, unknown> = resolveSettings(ORCHESTRATOR_SETTINGS, { flags: sources.flags, env, file }, defaults);
-  for (const name of sources.require ?? []) {
-    // moto launches into its default VPC: a subnet is needed in AWS only.
-    if (local && NOT_NEEDED_LOCALLY.has(name)) continue;
-    if (values[name] === undefined) throw missingSetting(name);
+  // On the local stack every requirement has a local default or is not needed (moto needs no subnet, the
+  // local child reads the stack's certificates).
+  const missing = local ? [] : (sources.require ?? []).filter((r) =>
+    !(r.dksOnly && step.keyService !== 'dks') && !isExplicit(r, { flags: sources.flags, env, file }));
+  if (missing.length > 0) {
+    throw missingLaunchSettings(missing, 'a launch outside the local stack', 'Nothing was launched. On the local stack these default to the stack\'s own (run `ingest-replica local up`).');
   }
   return Object.freeze({ ...(values as unknown as OrchestratorSettings), step, local });
 }

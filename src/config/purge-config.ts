@@ -1,7 +1,7 @@
 import { parseHBaseRoot, type HBaseRoot, type Ownership } from '../orchestrator/purge/index.js';
 import { ConfigError } from '../shared/errors.js';
 import type { AwsTarget } from '../wiring/aws-clients.js';
-import { APPLICATION_TAG, loadOrchestratorConfig, ORCHESTRATOR_SETTINGS } from './orchestrator-config.js';
+import { APPLICATION_TAG, LAUNCH_REQUIRED, loadOrchestratorConfig, ORCHESTRATOR_SETTINGS } from './orchestrator-config.js';
 import type { ConfigSources } from './step-config.js';
 
 /**
@@ -18,7 +18,7 @@ export interface PurgeConfig {
 }
 
 export function loadPurgeConfig(sources: ConfigSources): PurgeConfig {
-  const config = loadOrchestratorConfig({ ...sources, require: ['hbaseRootDir'] });
+  const config = loadOrchestratorConfig({ ...sources, require: LAUNCH_REQUIRED.filter((r) => r.key === ORCHESTRATOR_SETTINGS.hbaseRootDir.key) });
   let root: HBaseRoot;
   try {
     root = parseHBaseRoot(config.hbaseRootDir as string);

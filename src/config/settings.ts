@@ -74,6 +74,16 @@ export interface SettingSources {
   readonly file: Readonly<Record<string, unknown>>;
 }
 
+/** Whether the setting was given by a flag, the environment or the config file (not left to a default). */
+export function isExplicit(s: Pick<Setting<unknown>, 'key' | 'env'>, sources: SettingSources): boolean {
+  const fromFile = sources.file[s.key];
+  return [sources.flags?.[s.key], sources.env[s.env], fromFile === undefined ? undefined : String(fromFile)]
+    .some((v) => v !== undefined && v.trim() !== '');
+}
+
+/** How an operator sets it: every place, for error messages. */
+export const whereToSet = (s: Pick<Setting<unknown>, 'key' | 'flag' | 'env'>): string => `flag ${s.flag} <value>, environment ${s.env}, or config file key "${s.key}"`;
+
 /**
  * Resolves and parses every setting, flag > environment > config file > default; a setting with no value
  * anywhere is left out. A bad value throws a ConfigError naming the setting, where the value came from and the fix.

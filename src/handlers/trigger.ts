@@ -45,7 +45,7 @@ export function createTriggerHandler(env: NodeJS.ProcessEnv, logger: Logger = cr
   let configuredWaitMs = 0;
   return async (event, context) => {
     if (graph === undefined) {
-      const config = loadOrchestratorConfig({ env, require: [...LAUNCH_REQUIRED, 'alertsTopicArn'] });
+      const config = loadOrchestratorConfig({ env, require: LAUNCH_REQUIRED });
       const schedule = loadScheduleConfig({ env });
       graph = buildOrchestratorGraph(config, (at) => launchDecision(at, schedule), logger);
       configuredWaitMs = config.waitMs;

@@ -135,7 +135,7 @@ function requiredLocal(value: string | undefined, name: string): string {
 }
 
 /** Settings the launch request's step arguments already carry (see `runStepArgs`). */
-const IN_STEP_ARGS = new Set(['statusTable', 'collectionsSecret', 'outputBucket', 'outputPrefix', 'awsRegion', 'kmsKeyId']);
+const IN_STEP_ARGS = new Set(['statusTable', 'collectionsSecret', 'outputBucket', 'outputPrefix', 'awsRegion', 'kmsKeyId', 'keyService', 'dksUrl']);
 
 /**
  * The rest of this process's step settings (endpoints, certificates, concurrency, …) as `run` flags: a local

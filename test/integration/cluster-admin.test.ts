@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listOurClusters, stopClusters } from '../../src/orchestrator/admin/index.js';
 import { EmrAdapter } from '../../src/orchestrator/emr/emr-adapter.js';
 import { ForeignClusterError } from '../../src/orchestrator/emr/index.js';
+import { trigger } from '../../src/orchestrator/trigger/index.js';
 import { ConfigError } from '../../src/shared/errors.js';
+import { uniqueCollection } from '../support/local-stack.js';
 import type { OrchestratorGraph } from '../../src/wiring/orchestrator-graph.js';
 import { orchestratorFixture, type OrchestratorFixture } from '../support/orchestrator.js';
 
@@ -43,9 +45,17 @@ describe('cluster start | list | stop (moto)', () => {
     await fx?.cleanup();
   });
 
-  it('starts a replica with no steps that stays up, and prints its id', async () => {
-    const started = await cli(['cluster', 'start'], fx);
+  it('requires --idle-timeout (exit 2), naming it and `never`', async () => {
+    const refused = await cli(['cluster', 'start'], fx);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--idle-timeout/);
+    expect(await listOurClusters(graph.admin)).toEqual([]);
+  });
+
+  it('starts a replica with no steps that stays up, and prints its id; --idle-timeout never warns loudly', async () => {
+    const started = await cli(['cluster', 'start', '--idle-timeout', 'never'], fx);
     expect(started.code, started.stderr).toBe(0);
+    expect(started.stderr).toMatch(/WARNING: --idle-timeout never: this replica runs \(and costs\) until `ingest-replica cluster stop <id>` stops it/);
     const id = started.stdout.trim();
     expect(id).toMatch(/^j-[0-9A-Z]+$/);
     const { Cluster } = await fx.emr.send(new DescribeClusterCommand({ ClusterId: id }));
@@ -54,6 +64,14 @@ describe('cluster start | list | stop (moto)', () => {
     expect(Cluster?.AutoTerminate).toBe(false);
     expect(Object.fromEntries((Cluster?.Tags ?? []).map((t) => [t.Key, t.Value]))).toMatchObject({ Application: 'ingest-replica', Purpose: 'admin' });
     expect((await fx.emr.send(new ListStepsCommand({ ClusterId: id }))).Steps).toEqual([]);
+  });
+
+  it('an admin cluster does not hold up a scheduled run: the trigger launches beside it', async () => {
+    const [admin] = await listOurClusters(graph.admin);
+    expect(admin?.tags.Purpose).toBe('admin');
+    const result = await trigger({ force: true, dryRun: false, waitMs: 1000, collections: [uniqueCollection('admin')] }, graph.trigger);
+    expect(result.outcome).toBe('launched');
+    if (result.outcome === 'launched') await stopClusters(graph.admin, { clusterId: result.clusterId });
   });
 
   it('lists only our active clusters (name prefix and tag), with state and purpose', async () => {
@@ -82,8 +100,8 @@ describe('cluster start | list | stop (moto)', () => {
     expect(one.stopped.map((c) => c.id)).toEqual([first?.id]);
     expect((await stopClusters(graph.admin, { clusterId: first?.id as string })).alreadyEnded.map((c) => c.state)).toEqual(['TERMINATED']);
 
-    const a = await cli(['cluster', 'start'], fx);
-    const b = await cli(['cluster', 'start'], fx);
+    const a = await cli(['cluster', 'start', '--idle-timeout', '4h'], fx);
+    const b = await cli(['cluster', 'start', '--idle-timeout', '4h'], fx);
     const all = await cli(['cluster', 'stop', '--all', '--json'], fx);
     expect(all.code, all.stderr).toBe(0);
     expect((JSON.parse(all.stdout) as { stopped: { id: string }[] }).stopped.map((c) => c.id).sort()).toEqual([a.stdout.trim(), b.stdout.trim()].sort());

@@ -30,7 +30,7 @@ const REQUIRED: Record<string, string[]> = {
   'output show': ['s3://bucket/key.parquet'],
   'purge-metadata': ['--cluster-id', 'j-RELIABILITY'],
   'cluster stop': ['j-RELIABILITY'],
-  'cluster start': ['--dry-run'],
+  'cluster start': ['--dry-run', '--idle-timeout', '4h'],
   trigger: ['--dry-run'],
   ack: ['rel_cli:none'],
 };

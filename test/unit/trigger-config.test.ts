@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LAUNCH_REQUIRED, loadOrchestratorConfig } from '../../src/config/orchestrator-config.js';
 import { ConfigError } from '../../src/shared/errors.js';
 import type { StackState } from '../../src/local/stack-state.js';
+import { LAUNCH_ENV } from '../support/launch-env.js';
 
 const local: StackState = {
   hbaseRestUrl: 'http://127.0.0.1:8080', hbaseAdminUrl: 'http://127.0.0.1:8079', awsEndpointUrl: 'http://127.0.0.1:4566', awsRegion: 'eu-west-2',
@@ -21,14 +22,38 @@ describe('loadOrchestratorConfig', () => {
   });
 
   it('points at local resources on the local stack, where a subnet is not needed', () => {
-    const config = loadOrchestratorConfig({ env: {}, local, require: [...LAUNCH_REQUIRED, 'alertsTopicArn'] });
+    const config = loadOrchestratorConfig({ env: {}, local, require: LAUNCH_REQUIRED });
     expect(config.local).toBe(true);
     expect(config.alertsTopicArn).toBe('arn:aws:sns:eu-west-2:123456789012:ingest-replica-alerts');
     expect(config.hbaseRootDir).toBe('s3://ingest-replica-hbase-root/hbase');
   });
 
-  it('requires what a launch in AWS needs, naming the flag and the variable', () => {
-    expect(() => loadOrchestratorConfig({ env: {}, require: LAUNCH_REQUIRED })).toThrow(/emrLogUri is not set\. Fix: pass --emr-log-uri <value> or set INGEST_EMR_LOG_URI/);
+  it('requires, outside the local stack, every setting the launch and the step need in AWS, naming each and where to set it', () => {
+    const error = (() => { try { loadOrchestratorConfig({ env: {}, require: LAUNCH_REQUIRED }); } catch (e) { return e as Error; } return undefined; })();
+    expect(error).toBeInstanceOf(ConfigError);
+    const lines = (error?.message ?? '').split('\n').filter((l) => l.startsWith('  - '));
+    expect(lines.map((l) => /^ {2}- (\w+) /.exec(l)?.[1])).toEqual([
+      'emrLogUri', 'artifactsUri', 'hbaseRootDir', 'securityConfiguration', 'subnetId',
+      'dksUrl', 'dksCertSecret', 'kmsKeyId', 'outputBucket', 'collectionsSecret', 'alertsTopicArn',
+    ]);
+    expect(error?.message).toContain('dksUrl (Data Key Service base URL, https): set flag --dks-url <value>, environment DKS_URL, or config file key "dksUrl"');
+    expect(error?.message).toContain('kmsKeyId (KMS key id/ARN/alias for SSE-KMS of the output): set flag --kms-key-id <value>, environment INGEST_KMS_KEY_ID');
+  });
+
+  it('does not take the step\'s local-stack defaults (DKS on 127.0.0.1, the seeder\'s bucket) for set, and needs no DKS settings with KMS keys', () => {
+    const env: Record<string, string> = { ...LAUNCH_ENV };
+    expect(loadOrchestratorConfig({ env, require: LAUNCH_REQUIRED }).step.dksUrl).toBe('https://dks.internal.example:8443');
+    const { DKS_URL: _u, INGEST_KMS_KEY_ID: _k, ...partial } = env;
+    expect(() => loadOrchestratorConfig({ env: partial, require: LAUNCH_REQUIRED })).toThrow(/needs 2 settings that are not set:\n {2}- dksUrl .*\n {2}- kmsKeyId /);
+    const { DKS_URL: _d, INGEST_DKS_CERT_SECRET: _s, ...noDks } = env;
+    expect(loadOrchestratorConfig({ env: { ...noDks, INGEST_KEY_SERVICE: 'kms' }, require: LAUNCH_REQUIRED }).step.keyService).toBe('kms');
+  });
+
+  it('keeps the required list one constant with the environment variables a deployment sets', () => {
+    expect(LAUNCH_REQUIRED.map((r) => r.env)).toEqual([
+      'INGEST_EMR_LOG_URI', 'INGEST_ARTIFACTS_URI', 'INGEST_HBASE_ROOT_DIR', 'INGEST_EMR_SECURITY_CONFIGURATION', 'INGEST_EMR_SUBNET_ID',
+      'DKS_URL', 'INGEST_DKS_CERT_SECRET', 'INGEST_KMS_KEY_ID', 'INGEST_OUTPUT_BUCKET', 'INGEST_COLLECTIONS_SECRET', 'INGEST_ALERTS_TOPIC_ARN',
+    ]);
   });
 
   it('refuses a release other than EMR 7.x, a prefix the purge would not match, and a bad retention', () => {

@@ -56,6 +56,16 @@ describe('assess', () => {
     expect(assess('mine', [], [cluster('BOOTSTRAPPING')])).toMatchObject({ kind: 'active', rows: [] });
   });
 
+  it('is not held up by an admin cluster (cluster start), only by our other clusters and by rows', () => {
+    const admin = cluster('WAITING', { id: 'j-ADMIN', name: 'ingest-replica-admin-20261125T090000Z', tags: { Application: 'ingest-replica', Purpose: 'admin' } });
+    expect(assess('mine', [], [admin])).toEqual({ kind: 'clear' });
+    const run = cluster('RUNNING', { tags: { Application: 'ingest-replica', Purpose: 'incremental' } });
+    expect(assess('mine', [], [admin, run])).toEqual({ kind: 'active', rows: [], clusters: [run] });
+    // A step an operator runs on the admin cluster writes EMR_PROCESSING rows with its id: those block.
+    const onAdmin = row('EMR_PROCESSING', { emrClusterId: 'j-ADMIN' });
+    expect(assess('mine', [onAdmin], [admin])).toEqual({ kind: 'active', rows: [onAdmin], clusters: [] });
+  });
+
   it('lets fresh pre-launch rows of another trigger through: the launch lock decides between live triggers', () => {
     expect(assess('mine', [row('LAMBDA_TRIGGERED'), row('WAITING')], [])).toEqual({ kind: 'clear' });
   });

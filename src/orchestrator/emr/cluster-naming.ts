@@ -10,6 +10,16 @@ import type { ClusterInfo } from './ports.js';
  */
 export type ClusterPurpose = 'incremental' | 'admin';
 
+/** The tag every cluster of ours carries with its purpose (emr-config/cluster/cluster.json). */
+export const PURPOSE_TAG = 'Purpose';
+
+/**
+ * Whether one of our active clusters holds up scheduled runs. An admin cluster (`cluster start`) does not: it
+ * runs no step and writes no status row, and a forgotten one must not defer every run for as long as it lives.
+ * A step an operator starts on it still blocks, through its EMR_PROCESSING rows.
+ */
+export const blocksScheduledRuns = (cluster: Pick<ClusterInfo, 'tags'>): boolean => cluster.tags[PURPOSE_TAG] !== 'admin';
+
 export const clusterName = (prefix: string, purpose: ClusterPurpose, suffix: string): string => `${prefix}-${purpose}-${suffix}`;
 
 /** `20261125T103000Z`: sortable, and legal in cluster names and correlation ids. */

@@ -133,6 +133,9 @@ export function runStepArgs(run: RunArguments, step: StepConfig): string[] {
     '--output-prefix', step.outputPrefix,
     '--aws-region', step.awsRegion,
     ...(step.kmsKeyId === undefined ? [] : ['--kms-key-id', step.kmsKeyId]),
+    // The key service and DKS URL the trigger was configured (and checked) with: never the step's local default.
+    '--key-service', step.keyService,
+    ...(step.keyService === 'dks' ? ['--dks-url', step.dksUrl] : []),
     // One argument, comma-separated: what run-step.sh documents, and immune to how a shell splits it.
     '--collections', run.collections.join(','),
   ];

@@ -1,4 +1,5 @@
 import { FAILED_STATUSES, type StoredStatusRow } from '../../status/status-item.js';
+import { blocksScheduledRuns } from '../emr/cluster-naming.js';
 import { isActiveState, type ClusterInfo } from '../emr/ports.js';
 
 /**
@@ -10,7 +11,8 @@ import { isActiveState, type ClusterInfo } from '../emr/ports.js';
  * - `LAMBDA_TRIGGERED` / `WAITING`: another trigger that has not launched. It does not block by itself: the
  *   launch lock decides between live triggers, and if it launches, its cluster and EMR_LAUNCHED rows block.
  *   A trigger that died leaves such rows behind; once stale they are reconciled to `LAMBDA_FAILED`.
- * Our active clusters in EMR (name prefix + tag) block whatever the table says.
+ * Our active clusters in EMR (name prefix + tag) block whatever the table says, except admin clusters
+ * (`cluster start`, tag Purpose=admin): they run no step; a step run on one blocks through its rows.
  */
 export type Verdict =
   | { readonly kind: 'clear' }
@@ -70,7 +72,8 @@ export function assess(ownCorrelationId: string, rows: readonly StoredStatusRow[
   const failed = others.filter((r) => FAILED_STATUSES.has(r.status));
   if (failed.length > 0) return { kind: 'failed', rows: failed };
   const inFlight = others.filter((r) => IN_FLIGHT.has(r.status));
-  if (inFlight.length > 0 || clusters.length > 0) return { kind: 'active', rows: inFlight, clusters };
+  const blocking = clusters.filter(blocksScheduledRuns);
+  if (inFlight.length > 0 || blocking.length > 0) return { kind: 'active', rows: inFlight, clusters: blocking };
   return { kind: 'clear' };
 }
 
