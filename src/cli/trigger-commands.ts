@@ -2,7 +2,10 @@ import { Option, type Command } from 'commander';
 import {
   LAUNCH_REQUIRED, loadOrchestratorConfig, ORCHESTRATOR_SETTINGS, type LaunchRequirement, type OrchestratorConfig,
 } from '../config/orchestrator-config.js';
+import { clusterStepConfig } from '../config/cluster-step-config.js';
 import { localHome, stackFiles } from '../local/paths.js';
+import { HBASE_REST_PORT, stepArgsOf } from '../orchestrator/emr/index.js';
+import { redactSecrets } from '../shared/redact.js';
 import { readStackState } from '../local/stack-state.js';
 import { launchDecision } from '../orchestrator/schedule/index.js';
 import { completeLocally, trigger, type TriggerResult } from '../orchestrator/trigger/index.js';
@@ -78,7 +81,10 @@ export function registerTriggerCommands(program: Command): void {
           signal: controller.signal,
         }, graph.trigger);
         if (result.outcome === 'dry-run') {
-          console.log(JSON.stringify(flags.json === true ? result : result.request, null, 2));
+          // What would be sent, and the whole configuration the step would run with, secrets redacted.
+          const stepConfiguration = clusterStepConfig(stepArgsOf(result.request), config, HBASE_REST_PORT);
+          const request = redactSecrets(result.request);
+          console.log(JSON.stringify(flags.json === true ? { ...result, request, stepConfiguration } : { request, stepConfiguration }, null, 2));
           return 0;
         }
         if (flags.local !== true) {

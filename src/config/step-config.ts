@@ -122,6 +122,8 @@ export interface ConfigSources {
   readonly localHome?: string;
   /** Whether the DKS client certificate settings must be present (not for commands that never call DKS). */
   readonly requireDks?: boolean;
+  /** Resolve as on a cluster node (`trigger --dry-run`): EMR's Spark on YARN, never this checkout's pyspark. */
+  readonly onCluster?: boolean;
 }
 
 export function loadStepConfig(sources: ConfigSources): StepConfig {
@@ -153,7 +155,7 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
   };
   // Spark: the project's pyspark locally (local[cores,maxFailures]: plain local[N] ignores task.maxFailures);
   // EMR's own installation and YARN otherwise.
-  const spark = projectSpark(projectRoot());
+  const spark = sources.onCluster === true ? undefined : projectSpark(projectRoot());
   defaults.sparkHome = spark?.home ?? '/usr/lib/spark';
   defaults.sparkPython = spark?.python ?? 'python3';
   defaults.sparkMaster = spark ? 'local[2,4]' : 'yarn';

@@ -26,6 +26,11 @@ describe('the trigger Lambda handler (configuration from the environment only)',
       INGEST_HBASE_ROOT_DIR: 's3://ingest-hbase/hbase',
       INGEST_EMR_SECURITY_CONFIGURATION: 'ingest-replica',
       INGEST_EMR_SUBNET_ID: 'subnet-0abc',
+      DKS_URL: 'https://dks.internal.example:8443',
+      INGEST_DKS_CERT_SECRET: '/ingest-replica/dks-client',
+      INGEST_KMS_KEY_ID: 'alias/ingest-replica-output',
+      INGEST_OUTPUT_BUCKET: 'ingest-replica-output',
+      INGEST_COLLECTIONS_SECRET: '/intraday/collections',
     };
   });
   afterAll(async () => fx?.cleanup());
@@ -37,6 +42,10 @@ describe('the trigger Lambda handler (configuration from the environment only)',
     const refused = await handle({ at: '2026-01-04T03:00:00Z', collections: [collection] });
     expect(refused).toMatchObject({ outcome: 'refused' });
     expect((refused as { message: string }).message).toMatch(/maintenance window/);
+    // {"force": true} never overrides a maintenance window; the field named for it does.
+    const forced = await handle({ at: '2026-01-04T03:00:00Z', force: true, collections: [collection] });
+    expect(forced).toMatchObject({ outcome: 'refused' });
+    expect((forced as { message: string }).message).toMatch(/--force does not override a maintenance window.*"overrideMaintenanceWindow": true/);
 
     const launched = await handle({ force: true, collections: [collection] });
     expect(launched).toMatchObject({ outcome: 'launched', collections: [collection] });
@@ -57,5 +66,10 @@ describe('the trigger Lambda handler (configuration from the environment only)',
     } finally {
       graph.close();
     }
+  });
+
+  it('refuses to start without a launch-required setting (the step\'s DKS URL, KMS key, …), naming each', async () => {
+    const { DKS_URL: _d, INGEST_KMS_KEY_ID: _k, ...partial } = env;
+    await expect(createTriggerHandler(partial, silentLogger)({})).rejects.toThrow(/needs 2 settings that are not set:\n {2}- dksUrl .*\n {2}- kmsKeyId /);
   });
 });

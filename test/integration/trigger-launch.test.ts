@@ -2,7 +2,8 @@ import { DescribeClusterCommand, ListBootstrapActionsCommand, ListStepsCommand }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStatusStore } from '../../src/status/dynamo-status-adapter.js';
 import { stopClusters } from '../../src/orchestrator/admin/index.js';
-import { ScheduleRefusedError, trigger } from '../../src/orchestrator/trigger/index.js';
+import { FailedRunsBlockError, RunDeferredError, ScheduleRefusedError, trigger } from '../../src/orchestrator/trigger/index.js';
+import { DynamoLaunchLock } from '../../src/status/launch-lock-adapter.js';
 import { dynamoDocumentClient } from '../../src/wiring/aws-clients.js';
 import { orchestratorFixture, type OrchestratorFixture } from '../support/orchestrator.js';
 import { uniqueCollection } from '../support/local-stack.js';
@@ -74,18 +75,42 @@ describe('trigger launches the read replica on EMR (moto)', () => {
     }
   });
 
-  it('--dry-run returns the request and writes and launches nothing', async () => {
+  it('--dry-run judges as the real trigger (deferred while our cluster is active, exit 3), then returns the request; writes nothing', async () => {
     const graph = fx.graph();
+    const store = new DynamoStatusStore({ tableName: fx.statusTable, client: dynamoDocumentClient(fx.config().step) });
+    const lock = new DynamoLaunchLock({ tableName: fx.statusTable, client: dynamoDocumentClient(fx.config().step) });
     try {
+      await fx.inbox.drain();
       const before = await fx.clusters();
-      const result = await trigger({ force: true, dryRun: true, waitMs: 1000, collections: [collections[0] as string] }, graph.trigger);
+      const lockBefore = await lock.read();
+      // The first test's cluster is still active (moto never ends its step): the real trigger would defer.
+      const deferred = await trigger({ force: true, dryRun: true, waitMs: 1000, collections: [collections[0] as string], correlationId: `dry-${fx.id}` }, graph.trigger)
+        .catch((e: unknown) => e);
+      expect(deferred).toBeInstanceOf(RunDeferredError);
+      expect((deferred as Error).message).toMatch(/^dry run \(nothing written, no alert sent\): deferred: still active after waiting/);
+      expect(await store.rowsOf(`dry-${fx.id}`)).toEqual([]);
+      expect(await fx.inbox.drain()).toEqual([]);
+
+      // Its cluster gone, the real trigger would reconcile its rows to EMR_FAILED and be blocked by them: so is
+      // the dry run (exit 3), while the rows stay as they are.
+      await stopClusters(graph.admin, { all: true });
+      const stopped = await fx.clusters();
+      const blocked = await trigger({ force: true, dryRun: true, waitMs: 1000, collections: [collections[0] as string] }, graph.trigger).catch((e: unknown) => e);
+      expect(blocked).toBeInstanceOf(FailedRunsBlockError);
+      expect((blocked as Error).message).toMatch(/^dry run \(nothing written, no alert sent\): not launching: unacknowledged failed runs block .* EMR_FAILED/);
+      const [launched] = (await fx.clusters()).map((c) => c.id);
+      expect((await store.blockingRows(collections[0] as string)).map((r) => [r.status, r.emrClusterId])).toEqual([['EMR_LAUNCHED', launched]]);
+
+      const result = await trigger({ force: true, dryRun: true, waitMs: 1000, collections: [uniqueCollection('dry')] }, graph.trigger);
       expect(result.outcome).toBe('dry-run');
       expect(result.request.Name).toBe(result.clusterName);
       expect(result.request.AutoTerminationPolicy).toEqual({ IdleTimeout: 900 });
       expect((result.request.Instances as Record<string, unknown>).KeepJobFlowAliveWhenNoSteps).toBe(false);
-      expect(await fx.clusters()).toEqual(before);
-      const store = new DynamoStatusStore({ tableName: fx.statusTable, client: dynamoDocumentClient(fx.config().step) });
+      expect(await fx.clusters()).toEqual(stopped);
+      expect(stopped.map((c) => c.id).sort()).toEqual(before.map((c) => c.id).sort());
       expect(await store.rowsOf(result.correlationId)).toEqual([]);
+      expect(await lock.read()).toEqual(lockBefore);
+      expect(await fx.inbox.drain()).toEqual([]);
     } finally {
       graph.close();
     }
