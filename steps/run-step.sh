@@ -10,7 +10,9 @@
 # The step plans on the master and runs each collection's ranges as Spark tasks on YARN (spark-submit from
 # SPARK_HOME, default EMR's /usr/lib/spark); each task's Node worker reads its own node's REST server.
 # The CLI's JSON log lines (stderr) are also appended to /var/log/ingest-replica/step-<correlation id>.log,
-# which the CloudWatch agent ships to /app/ingest-replica-incremental (stream family {instance_id}/step).
+# which the CloudWatch agent ships to /app/ingest-replica-incremental (stream family {instance_id}/step). That
+# file is the only copy shipped: EMR's steps/<id>/stderr holds the same lines and stays in the log URI on S3;
+# stdout carries the summary lines, which are log lines ("collection summary") too.
 # The exit code is the CLI's: 0 all collections completed, 1 a collection failed, 2 usage or configuration.
 set -euo pipefail
 

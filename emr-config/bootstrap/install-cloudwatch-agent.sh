@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # EMR bootstrap action (list it FIRST, so it ships the other actions' logs too): installs the Amazon
 # CloudWatch agent on every node and starts it with emr-config/cloudwatch/agent-config.json, which ships
-#   - the step's JSON logs (/var/log/ingest-replica/step-*.log) and the EMR step stdout/stderr
-#     (/mnt/var/log/hadoop/steps/*/)                      → streams {instance_id}/step_<file>
-#   - the bootstrap actions' logs (/var/log/ingest-replica/bootstrap*.log, hbase-rest.log and
-#     /emr/instance-controller/log/bootstrap-actions/*/) → streams {instance_id}/bootstrap_<file>
-# to the log group /app/ingest-replica-incremental.
+#   - the step's JSON logs (/var/log/ingest-replica/step-*.log, the wrapper's copy of the CLI's stderr)
+#                                                         → streams {instance_id}/step_<file>
+#   - the bootstrap actions' logs (/var/log/ingest-replica/bootstrap*.log, hbase-rest.log, and
+#     /emr/instance-controller/log/bootstrap-actions/*/stderr: what fails before a script's tee)
+#                                                         → streams {instance_id}/bootstrap_<file>
+# to the log group /app/ingest-replica-incremental. Each line is shipped once: EMR's own copies of the step's
+# stdout/stderr (/mnt/var/log/hadoop/steps/*/) and of the bootstrap actions' stdout hold the same lines as the
+# files above, so they are not shipped (they stay in the cluster's log URI on S3).
 #
 # Usage: install-cloudwatch-agent.sh <agent-config-s3-uri> [--retention-days N] [--log-group NAME]
 #   <agent-config-s3-uri>  s3://<artifacts>/emr-config/cloudwatch/agent-config.json

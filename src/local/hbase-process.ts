@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, PermanentError, TransientError, toError } from '../shared/errors.js';
 
@@ -37,6 +38,20 @@ export const JAVA17_FLAGS: readonly string[] = [
 /** The thin jar and its runtime dependencies, as built by `make hbase`. */
 export function hbaseJarPath(projectRoot: string): string {
   return join(projectRoot, 'hbase-local', 'target', 'hbase-local.jar');
+}
+
+/**
+ * Why the local HBase cannot start from this checkout, or undefined when it can: without `make hbase` the jar
+ * and its dependencies (`hbase-local/target/lib/`) are missing, and the JVM would die at start-up with a
+ * ClassNotFoundException that says nothing about the fix.
+ */
+export function hbaseBuildProblem(projectRoot: string): string | undefined {
+  const jar = hbaseJarPath(projectRoot);
+  const lib = join(projectRoot, 'hbase-local', 'target', 'lib');
+  const missing = !existsSync(jar) ? jar : !existsSync(lib) || !readdirSync(lib).some((f) => f.endsWith('.jar')) ? `${lib}/*.jar` : undefined;
+  if (missing === undefined) return undefined;
+  return `the local HBase is not built (${missing} is missing). Fix: run \`make hbase\` (Maven builds it, downloading HBase 2.6 once), ` +
+    'or `make stack`, which builds everything and starts the stack';
 }
 
 /** The full command line: java, JVM flags, class path, main class and its arguments. */

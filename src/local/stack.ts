@@ -2,10 +2,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { ensureDevCertificates } from './dks/certs.js';
-import { hbaseCommand } from './hbase-process.js';
+import { hbaseBuildProblem, hbaseCommand } from './hbase-process.js';
 import { httpOk, isAlive, startDetached, stopProcess, waitUntil } from './processes.js';
 import { projectRoot, stackFiles } from './paths.js';
 import { readStackState, stackEnvText, writeStackState, type StackState } from './stack-state.js';
+import { ConfigError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { collectionFromName } from '../collections/index.js';
 import { ensureLocalAwsResources } from './aws-resources.js';
@@ -25,6 +26,8 @@ export interface StackOptions {
   dksPort: number;
   awsRegion: string;
   hbaseHeapMb: number;
+  /** The checkout whose HBase module and DKS are started (default: this one). */
+  projectRoot?: string;
 }
 
 export type PartName = 'hbase' | 'aws' | 'dks';
@@ -42,12 +45,16 @@ export interface StackStatus extends Omit<StackState, 'pids'> {
 }
 
 export async function stackUp(options: StackOptions, logger: Logger): Promise<StackStatus> {
+  const root = options.projectRoot ?? projectRoot();
+  // Before anything starts: an HBase that cannot start would only show as a ClassNotFoundException in its log.
+  const hbaseUrls = { hbaseRestUrl: `http://127.0.0.1:${options.hbaseRestPort}`, hbaseAdminUrl: `http://127.0.0.1:${options.hbaseAdminPort}` };
+  const problem = hbaseBuildProblem(root);
+  if (problem !== undefined && !(await hbaseAnswers(hbaseUrls))) throw new ConfigError(problem);
   const files = stackFiles(options.home);
   const previous = readStackState(files.state);
   const certs = await ensureDevCertificates(files.certs);
   const state: StackState = {
-    hbaseRestUrl: `http://127.0.0.1:${options.hbaseRestPort}`,
-    hbaseAdminUrl: `http://127.0.0.1:${options.hbaseAdminPort}`,
+    ...hbaseUrls,
     awsEndpointUrl: `http://127.0.0.1:${options.awsPort}`,
     awsRegion: options.awsRegion,
     dksUrl: `https://127.0.0.1:${options.dksPort}`,
@@ -56,7 +63,6 @@ export async function stackUp(options: StackOptions, logger: Logger): Promise<St
     dksCaCert: certs.caCert,
     pids: {},
   };
-  const root = projectRoot();
   const starts: Record<PartName, () => number> = {
     hbase: () => {
       const { command, args } = hbaseCommand({
@@ -137,11 +143,15 @@ export async function stackStatus(home: string): Promise<StackStatus> {
   return { ...urls, parts, envFile: files.env };
 }
 
+async function hbaseAnswers(urls: Pick<StackState, 'hbaseRestUrl' | 'hbaseAdminUrl'>): Promise<boolean> {
+  return (await httpOk(`${urls.hbaseRestUrl}/version/cluster`).catch(() => false))
+    && (await httpOk(`${urls.hbaseAdminUrl}/health`).catch(() => false));
+}
+
 async function probe(part: PartName, state: StackState): Promise<boolean> {
   switch (part) {
     case 'hbase':
-      return (await httpOk(`${state.hbaseRestUrl}/version/cluster`).catch(() => false))
-        && (await httpOk(`${state.hbaseAdminUrl}/health`).catch(() => false));
+      return hbaseAnswers(state);
     case 'aws':
       return httpOk(`${state.awsEndpointUrl}/moto-api/`).catch(() => false);
     case 'dks':

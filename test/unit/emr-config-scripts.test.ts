@@ -1,5 +1,5 @@
 import { execFile, type ExecFileException } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, globSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -172,8 +172,6 @@ describe('emr-config/cloudwatch/agent-config.json', () => {
 
   it('puts the step\'s logs in the {instance_id}/step stream family and the bootstrap logs in {instance_id}/bootstrap', () => {
     expect(streamOf('/var/log/ingest-replica/step-*.log')).toBe('{instance_id}/step');
-    expect(streamOf('/mnt/var/log/hadoop/steps/*/stdout')).toBe('{instance_id}/step');
-    expect(streamOf('/mnt/var/log/hadoop/steps/*/stderr')).toBe('{instance_id}/step');
     expect(streamOf('/var/log/ingest-replica/bootstrap*.log')).toBe('{instance_id}/bootstrap');
     expect(streamOf('/emr/instance-controller/log/bootstrap-actions/*/stderr')).toBe('{instance_id}/bootstrap');
     expect(new Set(entries.map((e) => e.log_stream_name))).toEqual(new Set(['{instance_id}/step', '{instance_id}/bootstrap']));
@@ -181,6 +179,46 @@ describe('emr-config/cloudwatch/agent-config.json', () => {
 
   it('follows every file a glob matches, not only the newest (the agent\'s default)', () => {
     for (const entry of entries.filter((e) => e.file_path.includes('*'))) expect(entry.publish_multi_logs, entry.file_path).toBe(true);
+  });
+
+  it('ships each line of the step once: the wrapper\'s step-*.log, not EMR\'s copy of the same stderr (steps/*/stderr)', async () => {
+    // A node laid out under `root`: the wrapper's log dir, and EMR's step folder holding the wrapper's stdout/stderr.
+    const root = mkdtempSync(join(tmpdir(), 'ir-agent-'));
+    try {
+      const home = join(root, 'opt/ingest-replica');
+      for (const dir of ['node/bin', 'dist']) mkdirSync(join(home, dir), { recursive: true });
+      // The CLI: JSON log lines on stderr, its summary lines on stdout (the same summaries are log lines too).
+      writeFileSync(join(home, 'node/bin/node'), '#!/usr/bin/env bash\necho \'{"msg":"run started"}\' >&2\necho \'{"msg":"collection summary","records":3}\' >&2\necho \'{"records":3}\'\n');
+      chmodSync(join(home, 'node/bin/node'), 0o755);
+      writeFileSync(join(home, 'dist/ingest-replica.js'), '');
+      const steps = join(root, 'mnt/var/log/hadoop/steps/s-1');
+      mkdirSync(steps, { recursive: true });
+      await exec('bash', ['-c', `bash "$0" --correlation-id run-1 >"${steps}/stdout" 2>"${steps}/stderr"`, join(repo, 'steps/run-step.sh')], {
+        env: { PATH: process.env.PATH, INGEST_REPLICA_INSTALL: home, INGEST_REPLICA_LOG_DIR: join(root, 'var/log/ingest-replica') },
+      });
+      // What the agent ships to the step stream family, read through its own globs.
+      const shipped = entries.filter((e) => e.log_stream_name === '{instance_id}/step')
+        .flatMap((e) => globSync(join(root, e.file_path)))
+        .flatMap((file) => readFileSync(file, 'utf8').split('\n').filter((l) => l !== ''));
+      const cliLines = ['{"msg":"run started"}', '{"msg":"collection summary","records":3}'];
+      for (const line of cliLines) expect(shipped.filter((l) => l === line), line).toHaveLength(1);
+      expect(new Set(shipped).size).toBe(shipped.length);
+      // The wrapper's own lines reach the step log too.
+      expect(shipped.some((l) => l.includes('starting ingest-replica run'))).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('ships each bootstrap line once: a script that tees its output into a shipped log does not also ship EMR\'s copy of its stdout', () => {
+    const shippedFiles = entries.map((e) => e.file_path);
+    expect(shippedFiles).not.toContain('/emr/instance-controller/log/bootstrap-actions/*/stdout');
+    // What runs before the tee (sudo failures) reaches only EMR's stderr copy: that one stays.
+    expect(shippedFiles).toContain('/emr/instance-controller/log/bootstrap-actions/*/stderr');
+    for (const [script, file] of [['install-ingest-replica.sh', 'bootstrap.log'], ['install-cloudwatch-agent.sh', 'bootstrap-cloudwatch-agent.log']]) {
+      expect(read(`emr-config/bootstrap/${script}`)).toContain(`exec > >(tee -a "$log_dir/${file}") 2>&1`);
+      expect(file).toMatch(/^bootstrap.*\.log$/);
+    }
   });
 
   it('matches the file run-step.sh writes its log to', () => {
