@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acknowledgeFailures, startAdminCluster, stopClusters } from '../../src/orchestrator/admin/index.js';
+import { acknowledgeFailures, stopClusters } from '../../src/orchestrator/admin/index.js';
 import { FailedRunsBlockError, RunDeferredError, trigger } from '../../src/orchestrator/trigger/index.js';
 import type { TriggerRequest } from '../../src/orchestrator/trigger/index.js';
 import { DynamoStatusStore } from '../../src/status/dynamo-status-adapter.js';
@@ -27,6 +27,14 @@ describe('trigger guards (moto, status table of its own)', () => {
   const reason = async (correlationId: string, collection: string) =>
     (await doc().send(new GetCommand({ TableName: fx.statusTable, Key: keyOf(correlationId, collection) }))).Item?.[REASON_ATTR] as string | undefined;
 
+  /** A cluster of another scheduled run (admin clusters do not hold runs up): launched as the trigger would. */
+  let others = 0;
+  const otherRun = async (): Promise<{ clusterId: string }> => {
+    const at = Date.now();
+    const { request } = graph.trigger.planner.incremental({ correlationId: `other-${fx.id}-${(others += 1)}`, triggeredTime: at, endTime: at, collections: ['other:run'] });
+    return { clusterId: await graph.trigger.emr.runJobFlow(request) };
+  };
+
   beforeAll(async () => {
     fx = await orchestratorFixture('guard');
     graph = fx.graph();
@@ -38,7 +46,7 @@ describe('trigger guards (moto, status table of its own)', () => {
   });
 
   it('waits while a cluster of ours is active, then defers with an alert and exit code 3', async () => {
-    const admin = await startAdminCluster(graph.admin);
+    const admin = await otherRun();
     const collection = uniqueCollection('wait');
     await fx.inbox.drain();
     try {
@@ -63,13 +71,18 @@ describe('trigger guards (moto, status table of its own)', () => {
     }
   });
 
-  it('trigger --wait 1s on the command line exits 3 with the deferral while our cluster is active', async () => {
-    const admin = await startAdminCluster(graph.admin);
+  it('trigger --wait 1s on the command line exits 3 with the deferral while our cluster is active, and so does --dry-run, writing nothing', async () => {
+    const admin = await otherRun();
     const collection = uniqueCollection('cliwait');
     try {
       const flags = Object.entries(fx.flags).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]);
-      const outcome = await exec(process.execPath, ['dist/src/cli/main.js', 'trigger', '--force', '--wait', '1s', '--collections', collection, ...flags], { env: { ...process.env, LOG_LEVEL: 'warn' } })
+      const cli = (extra: string[]) => exec(process.execPath, ['dist/src/cli/main.js', 'trigger', '--force', '--wait', '1s', '--collections', collection, ...extra, ...flags], { env: { ...process.env, LOG_LEVEL: 'warn' } })
         .then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+      const dry = await cli(['--dry-run']);
+      expect(dry.code).toBe(3);
+      expect(dry.stderr).toContain(`dry run (nothing written, no alert sent): deferred: still active after waiting 1 s: cluster ${admin.clusterId}`);
+      expect(await store.blockingRows(collection)).toEqual([]);
+      const outcome = await cli([]);
       expect(outcome.code).toBe(3);
       expect(outcome.stderr).toContain(`deferred: still active after waiting 1 s: cluster ${admin.clusterId}`);
     } finally {
