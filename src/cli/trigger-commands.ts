@@ -59,7 +59,8 @@ export function registerTriggerCommands(program: Command): void {
       .option('--local', 'local stack: after the launch, run the step here (moto never runs steps), terminate the cluster, purge its metadata')
       .option('--collections <ns:table...>', 'only these collections (default: every configured one)')
       .option('--json', 'print the outcome as JSON')
-      .addHelpText('after', '\nExit codes: 0 launched (with --local: and the step succeeded), 1 failure, 2 usage or configuration,\n3 refused by the schedule or a maintenance window, deferred (another run stayed active, or the wait ended inside\na maintenance window), or blocked by unacknowledged failures. --dry-run exits as the real trigger would.'),
+      .addHelpText('after', '\nExit codes: 0 launched (with --local: and the step succeeded), 1 failure, 2 usage or configuration,\n3 refused by the schedule or a maintenance window, deferred (another run stayed active, or the wait ended inside\na maintenance window), or blocked by unacknowledged failures. --dry-run exits as the real trigger would.\n\n' +
+        `Outside the local stack these must be set (flag, environment or config file), or it exits 2 naming each:\n  ${LAUNCH_REQUIRED.map((r) => r.env).join(', ')}`),
   ).action((flags: Record<string, unknown>) =>
     runCommand(async () => {
       const dryRun = flags.dryRun === true;
