@@ -63,6 +63,12 @@ describe('the trigger Lambda handler (configuration from the environment only)',
     const graph = fx.graph();
     try {
       await stopClusters(graph.admin, { all: true });
+      // Inside the window, the event field named for it launches (and the alert says so).
+      await fx.inbox.drain();
+      const overridden = await handle({ at: '2026-01-04T03:00:00Z', overrideMaintenanceWindow: true, collections: [uniqueCollection('lambda')] });
+      expect(overridden).toMatchObject({ outcome: 'launched' });
+      expect((await fx.inbox.drain()).map((m) => m.title_text)).toContain('ingest-replica: launching INSIDE a maintenance window (overridden by --override-maintenance-window)');
+      await stopClusters(graph.admin, { all: true });
     } finally {
       graph.close();
     }
