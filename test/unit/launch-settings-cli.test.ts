@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LAUNCH_REQUIRED } from '../../src/config/orchestrator-config.js';
 import { projectRoot } from '../../src/local/paths.js';
 
@@ -14,6 +14,7 @@ import { projectRoot } from '../../src/local/paths.js';
  */
 const exec = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), 'ingest-replica-nostack-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
 const CLOSED = 'http://127.0.0.1:9';
 /** The environment of a machine that is not the local stack: only the process basics and dead endpoints. */
 const bare = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
