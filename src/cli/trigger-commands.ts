@@ -11,6 +11,7 @@ import { createLogger } from '../shared/logger.js';
 import { parseInstant } from '../shared/time.js';
 import { buildOrchestratorGraph, type OrchestratorGraph } from '../wiring/orchestrator-graph.js';
 import { runCommand } from './command.js';
+import { triggerOutcome } from './trigger-outcome.js';
 import { scheduleConfigFrom, withScheduleSettings } from './schedule-commands.js';
 import { withSettings } from './settings-flags.js';
 
@@ -65,14 +66,21 @@ export function registerTriggerCommands(program: Command): void {
       const controller = stopOnSignals();
       return withGraph(config, flags, async (graph) => {
         await graph.prepareLocal();
-        const result = await trigger({
-          force: flags.force === true,
-          dryRun,
-          waitMs: config.waitMs,
-          ...(at === undefined ? {} : { at }),
-          ...(Array.isArray(flags.collections) ? { collections: (flags.collections as string[]).flatMap((c) => c.split(',')).filter(Boolean) } : {}),
-          signal: controller.signal,
-        }, graph.trigger);
+        let result: TriggerResult;
+        try {
+          result = await trigger({
+            force: flags.force === true,
+            dryRun,
+            waitMs: config.waitMs,
+            ...(at === undefined ? {} : { at }),
+            ...(Array.isArray(flags.collections) ? { collections: (flags.collections as string[]).flatMap((c) => c.split(',')).filter(Boolean) } : {}),
+            signal: controller.signal,
+          }, graph.trigger);
+        } catch (error) {
+          // --json: the outcome goes to stdout whatever it is (the error still goes to stderr as usual).
+          if (flags.json === true) console.log(JSON.stringify(triggerOutcome(error).json, null, 2));
+          throw error;
+        }
         if (result.outcome === 'dry-run') {
           console.log(JSON.stringify(flags.json === true ? result : result.request, null, 2));
           return 0;

@@ -124,9 +124,12 @@ export interface ConfigSources {
   readonly requireDks?: boolean;
 }
 
-export function loadStepConfig(sources: ConfigSources): StepConfig {
+/**
+ * The defaults of the step's settings, as text (the local stack's endpoints when one runs here; the project's
+ * pyspark locally, EMR's Spark otherwise). `--help` shows them.
+ */
+export function stepDefaults(sources: Pick<ConfigSources, 'env' | 'local' | 'localHome'> = {}): Partial<Record<keyof StepConfig, string>> {
   const env = sources.env ?? process.env;
-  const file = readConfigFile(sources.flags?.config ?? env.INGEST_REPLICA_CONFIG);
   const local = sources.local;
   const defaults: Partial<Record<keyof StepConfig, string>> = {
     keyService: 'dks',
@@ -160,6 +163,13 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
   defaults.sparkExecutorCores = spark ? '2' : '8';
   defaults.sparkTasksPerCore = '3';
   defaults.sparkConf = '';
+  return defaults;
+}
+
+export function loadStepConfig(sources: ConfigSources): StepConfig {
+  const env = sources.env ?? process.env;
+  const file = readConfigFile(sources.flags?.config ?? env.INGEST_REPLICA_CONFIG);
+  const defaults = stepDefaults(sources);
   const filePath = sources.flags?.config ?? env.INGEST_REPLICA_CONFIG;
   const fileFlags = resolveSettings(STEP_SETTINGS, { flags: sources.flags, env, file, ...(filePath ? { filePath } : {}) }, defaults);
   const values = { ...fileFlags, workerHbaseRestUrl: fileFlags.workerHbaseRestUrl ?? fileFlags.hbaseRestUrl, sparkConf: fileFlags.sparkConf ?? {} };

@@ -79,4 +79,12 @@ describe('status and ack on the command line', () => {
     expect(after.code).toBe(0);
     expect(JSON.parse(after.stdout)[0]).toMatchObject({ state: 'ok', needsAck: false, ackCommand: null, failures: [] });
   });
+
+  it('trigger --json prints its outcome when refused too (exit 3), having written nothing', async () => {
+    const refused = await run(['trigger', '--json', '--at', '2026-12-06T03:00:00Z', '--collections', collection, '--cluster-name-prefix', fx.clusterPrefix, '--alerts-topic-arn', fx.topicArn]);
+    expect(refused.code).toBe(3);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ outcome: 'refused', exitCode: 3, message: expect.stringMatching(/maintenance window/) });
+    const store = new DynamoStatusStore({ tableName: fx.statusTable, client: dynamoDocumentClient(fx.config().step) });
+    expect((await store.latestRuns(collection, 10)).map((r) => r.correlationId)).not.toContain(expect.stringMatching(/^2026/));
+  });
 });
