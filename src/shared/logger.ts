@@ -15,6 +15,13 @@ export function configureLogging(options: { level?: string; format?: LogFormat; 
   if (options.quiet !== undefined) defaults.quiet = options.quiet;
 }
 
+let beforeWrite: (() => void) | undefined;
+
+/** Called before each readable log line is written: the progress display erases its line there. */
+export function beforeLogWrite(fn: (() => void) | undefined): void {
+  beforeWrite = fn;
+}
+
 /** `--quiet`: warnings and errors only, and no progress display. */
 export const isQuiet = (): boolean => defaults.quiet;
 
@@ -36,7 +43,10 @@ export function logLevel(): string {
 export function createLogger(options: { level?: string; name?: string; format?: LogFormat; destination?: DestinationStream } = {}): Logger {
   const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
   const stream = logsArePretty(options.format ?? defaults.format)
-    ? prettyStream({ color: options.destination === undefined && process.stderr.isTTY === true, write: (text) => destination.write(text) })
+    ? prettyStream({ color: options.destination === undefined && process.stderr.isTTY === true, write: (text) => {
+      beforeWrite?.();
+      destination.write(text);
+    } })
     : destination;
   return pino(
     {
