@@ -34,6 +34,7 @@ describe('--help per command', () => {
     const run = helpOf('run');
     expect(run).toMatch(/--visibility-lag <value> .*?\(env INGEST_VISIBILITY_LAG; a duration with a unit, e\.g\. 90s, 15m, 1h15m; default: 1h15m\)/);
     expect(run).toMatch(/--concurrency <value> collections processed at once \(env INGEST_CONCURRENCY; default: 2\)/);
+    expect(helpOf('schedule')).toMatch(/--launch-tolerance <value> .*?\(env INGEST_LAUNCH_TOLERANCE; a duration with a unit, e\.g\. 10m; default: 10m\)/);
   });
 
   it('spells the collection flag --collections everywhere, keeping --collection hidden', () => {
