@@ -23,6 +23,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-q, --quiet', 'log warnings and errors only, and show no progress').conflicts('verbose'))
     .addOption(new Option('-v, --verbose', 'log debug lines too'))
     .configureHelp({ showGlobalOptions: true })
+    .addHelpText('afterAll', '\nDurations need a unit: 500ms, 90s, 15m, 1h, 2d or 1h15m; a bare number (other than 0) is refused.\nExit codes: 0 ok, 1 failure, 2 usage or configuration, 3 deferred or blocked.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   // Global options are read before any command runs, whichever side of the command name they were given on.

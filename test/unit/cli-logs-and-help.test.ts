@@ -12,7 +12,10 @@ function helpOf(...path: string[]): string {
   let command: Command = buildProgram();
   for (const name of path) command = command.commands.find((c) => c.name() === name) as Command;
   // Joined back into one line per paragraph: commander wraps descriptions to the terminal's width.
-  return command.helpInformation().replace(/\s+/g, ' ');
+  let text = '';
+  command.configureOutput({ writeOut: (t) => { text += t; }, writeErr: (t) => { text += t; } });
+  command.outputHelp();
+  return text.replace(/\s+/g, ' ');
 }
 
 function capture(): { stream: Writable; text: () => string } {
@@ -52,6 +55,7 @@ describe('--help per command', () => {
     expect(helpOf('output', 'list')).toContain('--json');
     const help = helpOf('status');
     for (const flag of ['--log-format <format>', '--quiet', '--verbose', '--version']) expect(help).toContain(flag);
+    expect(help).toContain('Durations need a unit: 500ms, 90s, 15m, 1h, 2d or 1h15m; a bare number (other than 0) is refused.');
   });
 });
 
