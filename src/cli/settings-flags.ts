@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { loadStepConfig, STEP_SETTINGS, stepDefaults, type StepConfig } from '../config/step-config.js';
+import { loadStepConfig, STEP_DURATIONS, STEP_SETTINGS, stepDefaults, type StepConfig } from '../config/step-config.js';
 import { localHome, stackFiles } from '../local/paths.js';
 import { readStackState } from '../local/stack-state.js';
 
@@ -25,8 +25,6 @@ const SETTINGS_OF: Readonly<Record<string, readonly StepKey[]>> = {
   'purge-metadata': AWS,
 };
 
-const DURATIONS: ReadonlySet<StepKey> = new Set(['visibilityLagMs', 'leaseMs', 'leaseWaitMs']);
-
 /** `output list` for the `list` under `output`. */
 const pathOf = (command: Command): string => {
   const names: string[] = [];
@@ -46,7 +44,7 @@ export function withSettings(command: Command): Command {
     const s = STEP_SETTINGS[key];
     if (command.options.some((o) => o.long === s.flag)) continue;
     const value = defaults[key];
-    const unit = DURATIONS.has(key) ? '; a duration with a unit, e.g. 90s, 15m, 1h15m' : '';
+    const unit = STEP_DURATIONS.has(key) ? '; a duration with a unit, e.g. 90s, 15m, 1h15m' : '';
     const fallback = value === undefined || value === '' ? (key === 'workerHbaseRestUrl' ? '--hbase-rest-url' : 'none') : value;
     command.addOption(new Option(`${s.flag} <value>`, `${s.description} (env ${s.env}${unit}; default: ${fallback})`));
   }

@@ -90,6 +90,9 @@ export const STEP_SETTINGS = {
   workerHbaseRestUrl: setting('workerHbaseRestUrl', 'INGEST_WORKER_HBASE_REST_URL', 'HBase REST server the Spark workers read from (on EMR: each node\'s own, http://127.0.0.1:8080)', parsers.url),
 } satisfies Record<keyof StepConfig, Setting<unknown>>;
 
+/** The step settings that are durations (milliseconds in the config; a unit on the command line). */
+export const STEP_DURATIONS: ReadonlySet<keyof StepConfig> = new Set(['visibilityLagMs', 'leaseMs', 'leaseWaitMs']);
+
 /** `a=1,b=2` → { a: '1', b: '2' }. */
 function parseSparkConf(text: string): Record<string, string> {
   const conf: Record<string, string> = {};
