@@ -1,34 +1,6 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { registerLocalCommands } from './local-commands.js';
-import { registerStepCommands } from './step-commands.js';
-import { registerScanRangeCommand } from './scan-range-command.js';
-import { registerOutputCommands } from './output-commands.js';
-import { registerStatusCommands } from './status-commands.js';
-import { registerScheduleCommands } from './schedule-commands.js';
-import { registerPurgeCommands } from './purge-commands.js';
-import { registerTriggerCommands } from './trigger-commands.js';
-import { registerClusterCommands } from './cluster-commands.js';
-import { registerAckCommands } from './ack-commands.js';
-
-/** The `ingest-replica` CLI: thin entry points over the orchestrator, the step runner and the local stack. */
-export function buildProgram(): Command {
-  const program = new Command('ingest-replica')
-    .description('Incremental, encrypted HBase → Parquet pipeline on an EMR read replica.')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  registerTriggerCommands(program);
-  registerStepCommands(program);
-  registerScanRangeCommand(program);
-  registerStatusCommands(program);
-  registerOutputCommands(program);
-  registerScheduleCommands(program);
-  registerPurgeCommands(program);
-  registerClusterCommands(program);
-  registerAckCommands(program);
-  registerLocalCommands(program);
-  return program;
-}
+import { CommanderError } from 'commander';
+import { buildProgram } from './program.js';
 
 // A reader that stops early (`ingest-replica output list | head`) is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

@@ -3,6 +3,7 @@ import { createS3ObjectStore, MANIFEST_NAME, parseManifest } from '../sink/index
 import { readParquetRows } from '../sink/parquet-reader-adapter.js';
 import { ConfigError } from '../shared/errors.js';
 import { s3Client } from '../wiring/aws-clients.js';
+import { collectionsFlag, withCollectionsFlag } from './collections-flag.js';
 import { runCommand } from './command.js';
 import { stepConfigFrom, withSettings } from './settings-flags.js';
 
@@ -11,24 +12,37 @@ export function registerOutputCommands(program: Command): void {
   const output = program.command('output').description('inspect what the step published to S3');
 
   withSettings(
-    output
-      .command('list')
-      .description('published runs under the output prefix: only folders with a manifest are listed')
-      .option('--collection <ns:table>', 'only this collection'),
+    withCollectionsFlag(
+      output
+        .command('list')
+        .description('published runs under the output prefix: only folders with a manifest are listed'),
+      'only these collections',
+    ).option('--json', 'print JSON: one object per published run (its manifest\'s collection, run, rows, quarantined, folder, files)'),
   ).action((flags: Record<string, unknown>) =>
     runCommand(async () => {
       const config = stepConfigFrom(flags, false);
       const s3 = s3Client(config);
       try {
         const store = createS3ObjectStore({ s3, bucket: config.outputBucket });
-        const folder = typeof flags.collection === 'string' ? `${flags.collection.replace(':', '_')}/` : '';
-        const keys = (await store.list(`${config.outputPrefix}/${folder}`)).filter((k) => k.endsWith(`/${MANIFEST_NAME}`)).sort();
-        for (const key of keys) {
-          const manifest = parseManifest(Buffer.from((await store.get(key)) ?? new Uint8Array()).toString('utf8'), key);
+        const named = collectionsFlag(flags);
+        const folders = named === undefined ? [''] : named.map((c) => `${c.replace(':', '_')}/`);
+        const runs = [];
+        for (const folder of folders) {
+          const keys = (await store.list(`${config.outputPrefix}/${folder}`)).filter((k) => k.endsWith(`/${MANIFEST_NAME}`)).sort();
+          for (const key of keys) runs.push(parseManifest(Buffer.from((await store.get(key)) ?? new Uint8Array()).toString('utf8'), key));
+        }
+        if (flags.json === true) {
+          console.log(JSON.stringify(runs.map((m) => ({
+            collection: m.collection, correlationId: m.correlationId, rows: m.rows, quarantined: m.quarantined,
+            folder: `s3://${config.outputBucket}/${m.folder}/`, files: m.files.map((f) => ({ url: `s3://${config.outputBucket}/${f.key}`, rows: f.rows, bytes: f.bytes })),
+          })), null, 2));
+          return;
+        }
+        for (const manifest of runs) {
           console.log(`${manifest.collection.padEnd(30)} ${manifest.correlationId.padEnd(28)} ${String(manifest.rows).padStart(8)} rows ${String(manifest.quarantined).padStart(5)} quarantined  s3://${config.outputBucket}/${manifest.folder}/`);
           for (const file of manifest.files) console.log(`    s3://${config.outputBucket}/${file.key}  ${file.rows} rows  ${file.bytes} bytes`);
         }
-        if (keys.length === 0) console.log(`no published runs under s3://${config.outputBucket}/${config.outputPrefix}/${folder}`);
+        if (runs.length === 0) console.log(`no published runs under s3://${config.outputBucket}/${config.outputPrefix}/${folders.length === 1 ? folders[0] : `{${folders.join(',')}}`}`);
       } finally {
         s3.destroy();
       }

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { loadScheduleConfig, SCHEDULE_SETTINGS } from '../config/schedule-config.js';
+import { loadScheduleConfig, SCHEDULE_DEFAULTS, SCHEDULE_SETTINGS } from '../config/schedule-config.js';
 import {
   formatLocal, launchDecision, nextLaunches, schedulerExpressions, upcomingBankHolidays, type ScheduleConfig,
 } from '../orchestrator/schedule/index.js';
@@ -12,9 +12,10 @@ export function withScheduleSettings(command: Command): Command {
   if (!command.options.some((o) => o.long === '--config')) {
     command.addOption(new Option('--config <file>', 'JSON config file of settings (env INGEST_REPLICA_CONFIG)'));
   }
-  for (const s of Object.values(SCHEDULE_SETTINGS)) {
+  for (const [name, s] of Object.entries(SCHEDULE_SETTINGS) as [keyof ScheduleConfig, (typeof SCHEDULE_SETTINGS)[keyof ScheduleConfig]][]) {
     if (command.options.some((o) => o.long === s.flag)) continue;
-    command.addOption(new Option(`${s.flag} <value>`, `${s.description} (env ${s.env})`));
+    const unit = name === 'toleranceMs' ? '; a duration with a unit, e.g. 10m' : '';
+    command.addOption(new Option(`${s.flag} <value>`, `${s.description} (env ${s.env}${unit}; default: ${SCHEDULE_DEFAULTS[name]})`));
   }
   return command;
 }

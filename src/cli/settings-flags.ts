@@ -1,17 +1,67 @@
 import { Option, type Command } from 'commander';
 import { refuseLocalDefaultsOnEmr } from '../config/emr-node.js';
-import { loadStepConfig, STEP_SETTINGS, type StepConfig } from '../config/step-config.js';
+import { loadStepConfig, STEP_DURATIONS, STEP_SETTINGS, stepDefaults, type StepConfig } from '../config/step-config.js';
 import { localHome, stackFiles } from '../local/paths.js';
 import { readStackState } from '../local/stack-state.js';
 
-/** Adds one flag per setting (see `src/config/step-config.ts`), plus `--config <file>`. */
+type StepKey = keyof StepConfig;
+
+const AWS: readonly StepKey[] = ['awsEndpointUrl', 'awsRegion'];
+const READ: readonly StepKey[] = ['hbaseRestUrl', 'keyService', 'dksUrl', 'dksClientCert', 'dksClientKey', 'dksCaCert', 'dksConcurrency'];
+const WRITE: readonly StepKey[] = ['outputBucket', 'outputPrefix', 'kmsKeyId', 'statusTable', 'collectionsSecret', 'maxQuarantined', 'scanConcurrency'];
+const SPARK: readonly StepKey[] = ['engine', 'sparkHome', 'sparkMaster', 'sparkPython', 'sparkExecutorCores', 'sparkTasksPerCore', 'sparkConf', 'workerHbaseRestUrl'];
+
+/**
+ * The step settings each command uses, by command path; its `--help` lists only these. Commands not named here
+ * (the orchestrator's, which pass the step's settings on) take them all.
+ */
+const SETTINGS_OF: Readonly<Record<string, readonly StepKey[]>> = {
+  run: Object.keys(STEP_SETTINGS) as StepKey[],
+  reprocess: [...AWS, ...READ, ...WRITE, ...SPARK],
+  ddl: ['outputBucket', 'outputPrefix'],
+  status: [...AWS, 'statusTable', 'collectionsSecret'],
+  ack: [...AWS, 'statusTable'],
+  'output list': [...AWS, 'outputBucket', 'outputPrefix'],
+  'output show': AWS,
+  'purge-metadata': AWS,
+};
+
+/** `output list` for the `list` under `output`. */
+const pathOf = (command: Command): string => {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+};
+
+/**
+ * Adds `--config <file>` and one flag per step setting the command uses (see `src/config/step-config.ts`), each
+ * with its variable and its default here (the local stack's when one runs).
+ */
 export function withSettings(command: Command): Command {
-  command.addOption(new Option('--config <file>', 'JSON config file of settings (env INGEST_REPLICA_CONFIG)'));
-  for (const s of Object.values(STEP_SETTINGS)) {
+  command.addOption(new Option('--config <file>', 'JSON config file of settings (env INGEST_REPLICA_CONFIG; keys: README, "Config file")'));
+  const keys = SETTINGS_OF[pathOf(command)] ?? (Object.keys(STEP_SETTINGS) as StepKey[]);
+  const defaults = helpDefaults();
+  for (const key of keys) {
+    const s = STEP_SETTINGS[key];
     if (command.options.some((o) => o.long === s.flag)) continue;
-    command.addOption(new Option(`${s.flag} <value>`, `${s.description} (env ${s.env})`));
+    const value = defaults[key];
+    const unit = STEP_DURATIONS.has(key) ? '; a duration with a unit, e.g. 90s, 15m, 1h15m' : '';
+    const fallback = value === undefined || value === '' ? (key === 'workerHbaseRestUrl' ? '--hbase-rest-url' : 'none') : value;
+    command.addOption(new Option(`${s.flag} <value>`, `${s.description} (env ${s.env}${unit}; default: ${fallback})`));
   }
   return command;
+}
+
+let cachedDefaults: Partial<Record<StepKey, string>> | undefined;
+
+/** The defaults `--help` shows: what this machine would use (read once per process). */
+function helpDefaults(): Partial<Record<StepKey, string>> {
+  if (cachedDefaults === undefined) {
+    const home = localHome();
+    const local = readStackState(stackFiles(home).state);
+    cachedDefaults = stepDefaults({ ...(local ? { local } : {}), localHome: home });
+  }
+  return cachedDefaults;
 }
 
 /**

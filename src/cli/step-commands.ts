@@ -7,10 +7,12 @@ import { createLogger, type Logger } from '../shared/logger.js';
 import { parseInstant } from '../shared/time.js';
 import { collectionDdl } from '../step/ddl.js';
 import { summaryFields, summaryTable } from '../step/report.js';
+import type { ScanProgress } from '../step/collection-run.js';
 import { reprocess } from '../step/reprocess.js';
 import { runStep, type CollectionSummary } from '../step/run-step.js';
 import { buildStepGraph } from '../wiring/step-graph.js';
 import { runCommand } from './command.js';
+import { terminalProgress } from './progress-display.js';
 import { stepConfigFrom, withSettings } from './settings-flags.js';
 
 /** `run` (the EMR step), `reprocess` (ad hoc, one collection) and `ddl` (Athena/Hive). */
@@ -33,6 +35,7 @@ export function registerStepCommands(program: Command): void {
       const logger = createLogger();
       const graph = buildStepGraph(config, logger);
       const controller = stopOnSignals(logger);
+      const progress = terminalProgress();
       try {
         const collections = await graph.collections((flags.collections as string[]).flatMap((c) => c.split(',')).filter(Boolean));
         const summaries = await runStep(graph.portsFor, {
@@ -49,11 +52,14 @@ export function registerStepCommands(program: Command): void {
           ...emrCluster(),
           signal: controller.signal,
           logger,
+          ...(progress ? { onProgress: (name: string, p: ScanProgress) => (p.done >= 1 ? progress.display.finish(name) : progress.display.update(name, p)) } : {}),
         });
+        progress?.stop();
         report(summaries, logger);
         // A deferred collection is not a failure: another runner has it, and the next run takes it up.
         return summaries.some((s) => s.outcome === 'failed') || controller.signal.aborted ? 1 : 0;
       } finally {
+        progress?.stop();
         await graph.close();
       }
     }),
@@ -76,7 +82,7 @@ export function registerStepCommands(program: Command): void {
       const logger = createLogger();
       const graph = buildStepGraph(config, logger);
       const controller = stopOnSignals(logger);
-      const tty = process.stderr.isTTY;
+      const progress = terminalProgress();
       try {
         const [collection] = await graph.collections([collectionFromName(name).name]);
         if (collection === undefined) throw new ConfigError(`unknown collection ${name}`);
@@ -88,12 +94,13 @@ export function registerStepCommands(program: Command): void {
           maxQuarantined: config.maxQuarantined,
           signal: controller.signal,
           logger,
-          ...(tty ? { onProgress: (n: number) => process.stderr.write(`\r${collection.name}: ${n} records`) } : {}),
+          ...(progress ? { onProgress: (p: ScanProgress) => progress.display.update(collection.name, p) } : {}),
         });
-        if (tty) process.stderr.write('\n');
+        progress?.stop();
         report([summary], logger);
         return 0;
       } finally {
+        progress?.stop();
         await graph.close();
       }
     }),

@@ -14,6 +14,7 @@ import { createLogger } from '../shared/logger.js';
 import { parseInstant } from '../shared/time.js';
 import { buildOrchestratorGraph, type OrchestratorGraph } from '../wiring/orchestrator-graph.js';
 import { runCommand } from './command.js';
+import { triggerOutcome } from './trigger-outcome.js';
 import { scheduleConfigFrom, withScheduleSettings } from './schedule-commands.js';
 import { withSettings } from './settings-flags.js';
 
@@ -72,15 +73,22 @@ export function registerTriggerCommands(program: Command): void {
       return withGraph(config, flags, async (graph) => {
         // Nothing is created on the endpoint by a dry run, not even the local stack's topic and buckets.
         if (!dryRun) await graph.prepareLocal();
-        const result = await trigger({
-          force: flags.force === true,
-          overrideMaintenanceWindow: flags.overrideMaintenanceWindow === true,
-          dryRun,
-          waitMs: config.waitMs,
-          ...(at === undefined ? {} : { at }),
-          ...(Array.isArray(flags.collections) ? { collections: (flags.collections as string[]).flatMap((c) => c.split(',')).filter(Boolean) } : {}),
-          signal: controller.signal,
-        }, graph.trigger);
+        let result: TriggerResult;
+        try {
+          result = await trigger({
+            force: flags.force === true,
+            overrideMaintenanceWindow: flags.overrideMaintenanceWindow === true,
+            dryRun,
+            waitMs: config.waitMs,
+            ...(at === undefined ? {} : { at }),
+            ...(Array.isArray(flags.collections) ? { collections: (flags.collections as string[]).flatMap((c) => c.split(',')).filter(Boolean) } : {}),
+            signal: controller.signal,
+          }, graph.trigger);
+        } catch (error) {
+          // --json: the outcome goes to stdout whatever it is (the error still goes to stderr as usual).
+          if (flags.json === true) console.log(JSON.stringify(triggerOutcome(error).json, null, 2));
+          throw error;
+        }
         if (result.outcome === 'dry-run') {
           // What would be sent, and the whole configuration the step would run with, secrets redacted.
           const stepConfiguration = clusterStepConfig(stepArgsOf(result.request), config, HBASE_REST_PORT);

@@ -73,7 +73,7 @@ export const ORCHESTRATOR_SETTINGS = {
     const n = Number(t);
     if (!CLOUDWATCH_RETENTION_DAYS.includes(n)) throw new Error(`must be one of ${CLOUDWATCH_RETENTION_DAYS.join(', ')}`);
     return n;
-  }),
+  }, ['number']),
   hbaseRootDir: setting('hbaseRootDir', 'INGEST_HBASE_ROOT_DIR', 'S3 root dir of the primary ingest-hbase, which the replica reads', s3Uri),
   securityConfiguration: setting('securityConfiguration', 'INGEST_EMR_SECURITY_CONFIGURATION', 'name of the EMR security configuration', parsers.text),
   subnetId: setting('subnetId', 'INGEST_EMR_SUBNET_ID', 'subnet the cluster runs in, e.g. subnet-0abc', parsers.text),
@@ -82,7 +82,7 @@ export const ORCHESTRATOR_SETTINGS = {
   instanceProfile: setting('instanceProfile', 'INGEST_EMR_INSTANCE_PROFILE', 'EC2 instance profile of the cluster nodes (JobFlowRole)', parsers.text),
   masterInstanceType: setting('masterInstanceType', 'INGEST_EMR_MASTER_INSTANCE_TYPE', 'instance type of the master node', parsers.text),
   coreInstanceType: setting('coreInstanceType', 'INGEST_EMR_CORE_INSTANCE_TYPE', 'instance type of the core nodes (HBase region servers)', parsers.text),
-  coreInstanceCount: setting('coreInstanceCount', 'INGEST_EMR_CORE_INSTANCE_COUNT', 'number of core nodes', parsers.positiveInt),
+  coreInstanceCount: setting('coreInstanceCount', 'INGEST_EMR_CORE_INSTANCE_COUNT', 'number of core nodes', parsers.positiveInt, ['number']),
   idleTimeoutMs: setting('idleTimeout', 'INGEST_EMR_IDLE_TIMEOUT', 'idle auto-termination of the cluster, 1m to 7d, e.g. 15m', (t) => {
     const ms = parseDuration(t);
     if (ms < 60_000 || ms > 7 * 86_400_000 || ms % 1000 !== 0) throw new Error('must be whole seconds between 1m and 7d');
@@ -204,7 +204,8 @@ export function loadOrchestratorConfig(sources: OrchestratorSources): Orchestrat
         }
       : {}),
   };
-  const values: Record<string, unknown> = resolveSettings(ORCHESTRATOR_SETTINGS, { flags: sources.flags, env, file }, defaults);
+  const filePath = sources.flags?.config ?? env.INGEST_REPLICA_CONFIG;
+  const values: Record<string, unknown> = resolveSettings(ORCHESTRATOR_SETTINGS, { flags: sources.flags, env, file, ...(filePath ? { filePath } : {}) }, defaults);
   // On the local stack every requirement has a local default or is not needed (moto needs no subnet, the
   // local child reads the stack's certificates).
   const missing = local ? [] : (sources.require ?? []).filter((r) =>

@@ -11,10 +11,10 @@ import { readConfigFile, type ConfigSources } from './step-config.js';
  */
 export const SCHEDULE_SETTINGS = {
   timeZone: setting('scheduleTimeZone', 'INGEST_SCHEDULE_TIMEZONE', 'IANA time zone of the launch slots and maintenance windows, e.g. Europe/London', (t) => checkTimeZone(parsers.text(t))),
-  slots: setting('launchSlots', 'INGEST_LAUNCH_SLOTS', 'launch slots in local time, "MINUTES HOURS DAYS" rules joined by ";", e.g. "30 10-14,19-22 SUN-FRI; 0 19-22 SAT"', parseLaunchSlots),
-  maintenanceWindows: setting('maintenanceWindows', 'INGEST_MAINTENANCE_WINDOWS', 'maintenance windows joined by ";": weekly local "SUN 02:00-06:00" or one-off "2026-12-24T18:00/2026-12-27T08:00"; "none" for none', (t) => t),
-  skipBankHolidays: setting('skipBankHolidays', 'INGEST_SKIP_BANK_HOLIDAYS', 'whether England and Wales bank holidays are skipped: true or false', parseBoolean),
-  extraBankHolidays: setting('extraBankHolidays', 'INGEST_EXTRA_BANK_HOLIDAYS', 'extra holidays to skip, YYYY-MM-DD joined by ",", e.g. a newly proclaimed one; "none" for none', parseHolidayDates),
+  slots: setting('launchSlots', 'INGEST_LAUNCH_SLOTS', 'launch slots in local time, "MINUTES HOURS DAYS" rules joined by ";", e.g. "30 10-14,19-22 SUN-FRI; 0 19-22 SAT"', parseLaunchSlots, ['array']),
+  maintenanceWindows: setting('maintenanceWindows', 'INGEST_MAINTENANCE_WINDOWS', 'maintenance windows joined by ";": weekly local "SUN 02:00-06:00" or one-off "2026-12-24T18:00/2026-12-27T08:00"; "none" for none', (t) => t, ['array']),
+  skipBankHolidays: setting('skipBankHolidays', 'INGEST_SKIP_BANK_HOLIDAYS', 'whether England and Wales bank holidays are skipped: true or false', parseBoolean, ['boolean']),
+  extraBankHolidays: setting('extraBankHolidays', 'INGEST_EXTRA_BANK_HOLIDAYS', 'extra holidays to skip, YYYY-MM-DD joined by ",", e.g. a newly proclaimed one; "none" for none', parseHolidayDates, ['array']),
   toleranceMs: setting('launchTolerance', 'INGEST_LAUNCH_TOLERANCE', 'how late after a slot a launch is still on schedule, e.g. 10m', parseTolerance),
 } satisfies Record<keyof ScheduleConfig, Setting<unknown>>;
 

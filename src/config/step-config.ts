@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import { DEFAULT_LEASE } from '../step/lease-keeper.js';
 import { DEFAULT_VISIBILITY_LAG_MS } from '../step/window.js';
-import { parsers, resolveSettings, setting, type Setting } from './settings.js';
+import { checkConfigFile, formatDuration, parsers, resolveSettings, setting, type Setting } from './settings.js';
 import type { StackState } from '../local/stack-state.js';
 
 /** Everything the step runner (and the tools around it) needs, validated once and frozen. */
@@ -69,11 +69,11 @@ export const STEP_SETTINGS = {
   kmsKeyId: setting('kmsKeyId', 'INGEST_KMS_KEY_ID', 'KMS key id/ARN/alias for SSE-KMS of the output', parsers.text),
   statusTable: setting('statusTable', 'INGEST_STATUS_TABLE', 'DynamoDB job status table', parsers.text),
   collectionsSecret: setting('collectionsSecret', 'INGEST_COLLECTIONS_SECRET', 'Secrets Manager id of the collections configuration', parsers.text),
-  concurrency: setting('concurrency', 'INGEST_CONCURRENCY', 'collections processed at once', parsers.positiveInt),
-  scanConcurrency: setting('scanConcurrency', 'INGEST_SCAN_CONCURRENCY', 'region scans at once per collection', parsers.positiveInt),
+  concurrency: setting('concurrency', 'INGEST_CONCURRENCY', 'collections processed at once', parsers.positiveInt, ['number']),
+  scanConcurrency: setting('scanConcurrency', 'INGEST_SCAN_CONCURRENCY', 'region scans at once per collection', parsers.positiveInt, ['number']),
   visibilityLagMs: setting('visibilityLag', 'INGEST_VISIBILITY_LAG', 'how far behind the end time the window stops (replica visibility), e.g. 1h15m', parsers.duration),
-  maxQuarantined: setting('maxQuarantined', 'INGEST_MAX_QUARANTINED', 'quarantined records per collection before it fails', parsers.nonNegativeInt),
-  dksConcurrency: setting('dksConcurrency', 'INGEST_DKS_CONCURRENCY', 'DKS requests in flight at once, for the whole step (bounds the load on DKS)', parsers.positiveInt),
+  maxQuarantined: setting('maxQuarantined', 'INGEST_MAX_QUARANTINED', 'quarantined records per collection before it fails', parsers.nonNegativeInt, ['number']),
+  dksConcurrency: setting('dksConcurrency', 'INGEST_DKS_CONCURRENCY', 'DKS requests in flight at once, for the whole step (bounds the load on DKS)', parsers.positiveInt, ['number']),
   leaseMs: setting('lease', 'INGEST_LEASE', 'collection lease duration: one runner per collection; a dead runner\'s collection is free after it, e.g. 2m', parsers.duration),
   leaseWaitMs: setting('leaseWait', 'INGEST_LEASE_WAIT', 'how long to wait for another runner of a collection before deferring it, e.g. 10m', parsers.duration),
   engine: setting('engine', 'INGEST_ENGINE', 'spark (spread over the cluster by Spark; default) or single (this process)', (t) => {
@@ -84,11 +84,14 @@ export const STEP_SETTINGS = {
   sparkHome: setting('sparkHome', 'SPARK_HOME', 'Spark installation holding bin/spark-submit', parsers.text),
   sparkMaster: setting('sparkMaster', 'SPARK_MASTER', 'Spark master: yarn on EMR, local[N,F] or local-cluster[W,C,M] locally', parsers.text),
   sparkPython: setting('sparkPython', 'PYSPARK_PYTHON', 'Python that runs the Spark driver and workers', parsers.text),
-  sparkExecutorCores: setting('sparkExecutorCores', 'INGEST_SPARK_EXECUTOR_CORES', 'executor cores one collection\'s Spark job gets (tasks = cores × tasks per core)', parsers.positiveInt),
-  sparkTasksPerCore: setting('sparkTasksPerCore', 'INGEST_SPARK_TASKS_PER_CORE', 'Spark tasks per executor core for one collection', parsers.positiveInt),
+  sparkExecutorCores: setting('sparkExecutorCores', 'INGEST_SPARK_EXECUTOR_CORES', 'executor cores one collection\'s Spark job gets (tasks = cores × tasks per core)', parsers.positiveInt, ['number']),
+  sparkTasksPerCore: setting('sparkTasksPerCore', 'INGEST_SPARK_TASKS_PER_CORE', 'Spark tasks per executor core for one collection', parsers.positiveInt, ['number']),
   sparkConf: setting('sparkConf', 'INGEST_SPARK_CONF', 'extra Spark settings, comma-separated key=value pairs', parseSparkConf),
   workerHbaseRestUrl: setting('workerHbaseRestUrl', 'INGEST_WORKER_HBASE_REST_URL', 'HBase REST server the Spark workers read from (on EMR: each node\'s own, http://127.0.0.1:8080)', parsers.url),
 } satisfies Record<keyof StepConfig, Setting<unknown>>;
+
+/** The step settings that are durations (milliseconds in the config; a unit on the command line). */
+export const STEP_DURATIONS: ReadonlySet<keyof StepConfig> = new Set(['visibilityLagMs', 'leaseMs', 'leaseWaitMs']);
 
 /** `a=1,b=2` → { a: '1', b: '2' }. */
 function parseSparkConf(text: string): Record<string, string> {
@@ -126,9 +129,12 @@ export interface ConfigSources {
   readonly onCluster?: boolean;
 }
 
-export function loadStepConfig(sources: ConfigSources): StepConfig {
+/**
+ * The defaults of the step's settings, as text (the local stack's endpoints when one runs here; the project's
+ * pyspark locally, EMR's Spark otherwise). `--help` shows them.
+ */
+export function stepDefaults(sources: Pick<ConfigSources, 'env' | 'local' | 'localHome' | 'onCluster'> = {}): Partial<Record<keyof StepConfig, string>> {
   const env = sources.env ?? process.env;
-  const file = readConfigFile(sources.flags?.config ?? env.INGEST_REPLICA_CONFIG);
   const local = sources.local;
   const defaults: Partial<Record<keyof StepConfig, string>> = {
     keyService: 'dks',
@@ -146,11 +152,11 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
     collectionsSecret: '/intraday/collections',
     concurrency: '2',
     scanConcurrency: '2',
-    visibilityLagMs: String(DEFAULT_VISIBILITY_LAG_MS),
+    visibilityLagMs: formatDuration(DEFAULT_VISIBILITY_LAG_MS),
     maxQuarantined: '1000',
     dksConcurrency: '8',
-    leaseMs: String(DEFAULT_LEASE.leaseMs),
-    leaseWaitMs: String(DEFAULT_LEASE.waitMs),
+    leaseMs: formatDuration(DEFAULT_LEASE.leaseMs),
+    leaseWaitMs: formatDuration(DEFAULT_LEASE.waitMs),
     engine: 'spark',
   };
   // Spark: the project's pyspark locally (local[cores,maxFailures]: plain local[N] ignores task.maxFailures);
@@ -162,7 +168,15 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
   defaults.sparkExecutorCores = spark ? '2' : '8';
   defaults.sparkTasksPerCore = '3';
   defaults.sparkConf = '';
-  const fileFlags = resolveSettings(STEP_SETTINGS, { flags: sources.flags, env, file }, defaults);
+  return defaults;
+}
+
+export function loadStepConfig(sources: ConfigSources): StepConfig {
+  const env = sources.env ?? process.env;
+  const file = readConfigFile(sources.flags?.config ?? env.INGEST_REPLICA_CONFIG);
+  const defaults = stepDefaults(sources);
+  const filePath = sources.flags?.config ?? env.INGEST_REPLICA_CONFIG;
+  const fileFlags = resolveSettings(STEP_SETTINGS, { flags: sources.flags, env, file, ...(filePath ? { filePath } : {}) }, defaults);
   const values = { ...fileFlags, workerHbaseRestUrl: fileFlags.workerHbaseRestUrl ?? fileFlags.hbaseRestUrl, sparkConf: fileFlags.sparkConf ?? {} };
   const needDks = sources.requireDks !== false && values.keyService === 'dks';
   for (const name of needDks ? (['dksClientCert', 'dksClientKey', 'dksCaCert'] as const) : []) {
@@ -175,15 +189,20 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
   return Object.freeze(values as unknown as StepConfig);
 }
 
-/** The JSON config file of settings (`--config` / INGEST_REPLICA_CONFIG), shared by every config module. */
+/**
+ * The JSON config file of settings (`--config` / INGEST_REPLICA_CONFIG), shared by every config module. An unknown
+ * key or a value of the wrong JSON type is an error naming the key and the file (`checkConfigFile`).
+ */
 export function readConfigFile(path: string | undefined): Record<string, unknown> {
   if (path === undefined) return {};
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist. Fix: pass --config with an existing JSON file or unset INGEST_REPLICA_CONFIG.`);
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the top level must be an object');
-    return parsed as Record<string, unknown>;
   } catch (error) {
     throw new ConfigError(`config file ${path} is not valid: ${(error as Error).message}. Fix: write a JSON object of settings, e.g. {"outputBucket":"my-bucket"}.`);
   }
+  checkConfigFile(parsed as Record<string, unknown>, path);
+  return parsed as Record<string, unknown>;
 }

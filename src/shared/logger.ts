@@ -1,16 +1,57 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { prettyStream } from './pretty-log.js';
 
 export type { Logger };
 
+/** How logs look: `pretty` for a person at a terminal, `json` (JSON lines) for machines; `auto` picks by stderr. */
+export type LogFormat = 'auto' | 'pretty' | 'json';
+
+/** The CLI's global `--log-format`, `--quiet` and `--verbose`, set once before a command runs. */
+const defaults: { level?: string; format: LogFormat; quiet: boolean } = { format: 'auto', quiet: false };
+
+export function configureLogging(options: { level?: string; format?: LogFormat; quiet?: boolean }): void {
+  if (options.level !== undefined) defaults.level = options.level;
+  if (options.format !== undefined) defaults.format = options.format;
+  if (options.quiet !== undefined) defaults.quiet = options.quiet;
+}
+
+let beforeWrite: (() => void) | undefined;
+
+/** Called before each readable log line is written: the progress display erases its line there. */
+export function beforeLogWrite(fn: (() => void) | undefined): void {
+  beforeWrite = fn;
+}
+
+/** `--quiet`: warnings and errors only, and no progress display. */
+export const isQuiet = (): boolean => defaults.quiet;
+
+/** Whether the logs of this process go to a person: pretty format on a terminal, unless JSON was asked for. */
+export function logsArePretty(format: LogFormat = defaults.format, stderrIsTty: boolean = process.stderr.isTTY === true): boolean {
+  return format === 'pretty' || (format === 'auto' && stderrIsTty);
+}
+
+/** The level in force: `--quiet`/`--verbose`, else LOG_LEVEL, else info. */
+export function logLevel(): string {
+  return defaults.level ?? process.env.LOG_LEVEL ?? 'info';
+}
+
 /**
- * JSON-lines logger on stderr (stdout is kept for command output). Constant messages, data in fields.
- * Field names that could carry key material or plaintext are redacted wherever they appear.
+ * Logger on stderr (stdout is kept for command output): JSON lines, or readable lines on a terminal (the same
+ * content, formatted after redaction). Constant messages, data in fields. Field names that could carry key
+ * material or plaintext are redacted wherever they appear.
  */
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+export function createLogger(options: { level?: string; name?: string; format?: LogFormat; destination?: DestinationStream } = {}): Logger {
+  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
+  const stream = logsArePretty(options.format ?? defaults.format)
+    ? prettyStream({ color: options.destination === undefined && process.stderr.isTTY === true, write: (text) => {
+      beforeWrite?.();
+      destination.write(text);
+    } })
+    : destination;
   return pino(
     {
       name: options.name ?? 'ingest-replica',
-      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      level: options.level ?? logLevel(),
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
@@ -24,7 +65,7 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
         censor: '[redacted]',
       },
     },
-    pino.destination({ fd: 2, sync: true }),
+    stream,
   );
 }
 

@@ -108,6 +108,18 @@ export class DynamoStatusStore implements StatusStore {
     return this.fullRows(keys.slice(0, limit));
   }
 
+  /**
+   * The newest `EMR_COMPLETED` run (by `TriggeredTime`) that saw data (`ProcessedDataEnd` not NULL), as a full row;
+   * the `"000"` seed row is not a run. Undefined when no run ever published a record.
+   */
+  async lastRunWithData(collection: CollectionName): Promise<StoredStatusRow | undefined> {
+    for await (const items of this.queryCollection(collection, { onlyStatuses: ['EMR_COMPLETED'], newestFirst: true })) {
+      const found = items.map(rowFromItem).find((r) => typeof r.processedDataEnd === 'number' && r.correlationId !== SEED_CORRELATION_ID);
+      if (found !== undefined) return (await this.fullRows([keyOf(found.correlationId, found.collection)]))[0] ?? found;
+    }
+    return undefined;
+  }
+
   /** Rows of the collection whose status still blocks a launch (BLOCKING_STATUSES), newest first, full rows. */
   async blockingRows(collection: CollectionName): Promise<StoredStatusRow[]> {
     const keys: Item[] = [];

@@ -32,7 +32,14 @@ export interface CollectionRunOptions {
   readonly maxQuarantined: number;
   readonly signal?: AbortSignal;
   readonly logger: Logger;
-  readonly onProgress?: (records: number) => void;
+  /** Records so far, and the share of the key space read (0–1): row keys start with a CRC32, so it tracks the work. */
+  readonly onProgress?: (progress: ScanProgress) => void;
+}
+
+export interface ScanProgress {
+  readonly records: number;
+  /** Share of the window's key space read so far, 0–1. */
+  readonly done: number;
 }
 
 export interface CollectionRunResult {
@@ -70,10 +77,13 @@ export async function runCollection(ports: CollectionRunPorts, options: Collecti
   const ranges = await ports.hbase.regions(collection.name, signal);
   const output = await ports.sink.open(target, options.fence ? { fence: options.fence } : {});
   const tally = newTally();
+  const progress = options.onProgress === undefined ? undefined : keySpaceProgress(ranges, tally, options.onProgress);
   try {
     const limit = pLimit(options.scanConcurrency);
     const scans = await Promise.allSettled(ranges.map((range, region) => limit(async () => {
-      await readRange(ports, output, tally, { ...options, range, signal, logger: logger.child({ region }) });
+      const { onProgress: _whole, ...rest } = options;
+      await readRange(ports, output, tally, { ...rest, range, signal, logger: logger.child({ region }), ...(progress ? { onProgress: (_records: number, lastRow: Buffer) => progress.at(region, lastRow) } : {}) });
+      progress?.at(region, undefined);
     }).catch((error: unknown) => {
       // One range failing stops the others: their results would not be published anyway.
       controller.abort(error);
@@ -118,7 +128,36 @@ export interface ReadRangeOptions {
   readonly maxQuarantined: number;
   readonly signal: AbortSignal;
   readonly logger: Logger;
-  readonly onProgress?: (records: number) => void;
+  /** After each slice: the records so far and the last row key read. */
+  readonly onProgress?: (records: number, lastRow: Buffer) => void;
+}
+
+/**
+ * How much of the key space the ranges of one window have read, from the 4-byte CRC32 prefix of the last row
+ * key each range read (keys spread uniformly over it, so the share of prefixes passed is the share of the work).
+ */
+function keySpaceProgress(ranges: readonly KeyRange[], tally: ReadTally, report: (progress: ScanProgress) => void): { at(range: number, lastRow: Buffer | undefined): void } {
+  const bounds = ranges.map((r) => [prefixOf(r.startRow, 0), r.endRow.length === 0 ? 2 ** 32 : prefixOf(r.endRow, 2 ** 32)] as const);
+  const widths = bounds.map(([a, b]) => Math.max(b - a, 1));
+  const total = widths.reduce((sum, w) => sum + w, 0);
+  const read = widths.map(() => 0);
+  return {
+    at(range, lastRow) {
+      const [start, end] = bounds[range] as readonly [number, number];
+      const width = widths[range] as number;
+      // undefined: the range is finished.
+      read[range] = lastRow === undefined ? width : Math.min(width, Math.max(0, Math.min(prefixOf(lastRow, start), end) - start));
+      report({ records: tally.records, done: read.reduce((sum, r) => sum + r, 0) / total });
+    },
+  };
+}
+
+/** The first 4 bytes of a row key as a number (shorter keys padded with zeros); `empty` for an empty key. */
+function prefixOf(key: Buffer, empty: number): number {
+  if (key.length === 0) return empty;
+  const four = Buffer.alloc(4);
+  key.copy(four, 0, 0, 4);
+  return four.readUInt32BE(0);
 }
 
 /**
@@ -151,7 +190,8 @@ export async function readRange(
       }
       if (batch.rows.length > 0) await output.write(batch.rows);
       tally.records += batch.rows.length;
-      options.onProgress?.(tally.records);
+      const last = cells[cells.length - 1];
+      if (last !== undefined) options.onProgress?.(tally.records, last.rowKey);
     } finally {
       // The rows' plaintext bytes were copied into the part (or the run failed): zero them now.
       batch.release();

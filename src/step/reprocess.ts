@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '../shared/logger.js';
 import { runFolderOf } from '../shared/time.js';
 import type { CollectionConfig, Window } from '../shared/types.js';
-import { runCollection } from './collection-run.js';
+import { runCollection, type ScanProgress } from './collection-run.js';
 import type { CollectionSummary, StepPorts } from './run-step.js';
 
 /**
@@ -19,7 +19,7 @@ export interface ReprocessRequest {
   readonly now?: number;
   readonly signal?: AbortSignal;
   readonly logger: Logger;
-  readonly onProgress?: (records: number) => void;
+  readonly onProgress?: (progress: ScanProgress) => void;
 }
 
 export async function reprocess(ports: StepPorts, request: ReprocessRequest): Promise<CollectionSummary> {

@@ -5,7 +5,7 @@ import { toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { runFolderOf } from '../shared/time.js';
 import type { CollectionConfig, Window } from '../shared/types.js';
-import { runCollection, type CollectionEngine, type CollectionRunPorts } from './collection-run.js';
+import { runCollection, type CollectionEngine, type CollectionRunPorts, type ScanProgress } from './collection-run.js';
 import { CollectionBusyError, StaleRunnerError } from './errors.js';
 import { DEFAULT_LEASE, HeldLease, type LeaseSettings } from './lease-keeper.js';
 import type { CollectionLease, KeyServiceStats, StatusRow, StatusStore } from './ports.js';
@@ -41,6 +41,8 @@ export interface StepRunRequest {
   readonly emr?: { readonly clusterId: string; readonly readyTime: number };
   readonly signal?: AbortSignal;
   readonly logger: Logger;
+  /** Progress of each collection's scan (the `single` engine reports it; Spark's workers run elsewhere). */
+  readonly onProgress?: (collection: string, progress: ScanProgress) => void;
   /** The collection lease's duration and how long to wait for a busy collection (defaults: DEFAULT_LEASE). */
   readonly lease?: LeaseSettings;
   /** The clock of leases and status bookkeeping (tests move it). */
@@ -188,6 +190,7 @@ async function underLease(ports: StepPorts, collection: CollectionConfig, reques
       signal,
       fence: () => held.fence(),
       logger,
+      ...(request.onProgress ? { onProgress: (p: ScanProgress) => request.onProgress?.(collection.name, p) } : {}),
     });
     crashPoint('after-manifest');
     // Invariant: the watermark (ProcessedDataEnd of EMR_COMPLETED) moves only after the manifest is written.
