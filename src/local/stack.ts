@@ -108,6 +108,7 @@ export async function stackUp(options: StackOptions, logger: Logger): Promise<St
       await Promise.all(group.map(async (part) => {
         const started = Date.now();
         if (await adopt(part, state, previous, logger)) return;
+        if (failed) throw new Error(`not starting ${part}: another part failed`);
         const pid = starts[part]();
         state.pids[part] = pid;
         startedHere.push(part);
