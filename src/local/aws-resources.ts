@@ -13,8 +13,8 @@ import type { CollectionConfig } from '../shared/types.js';
 import { ATTR, BY_COLLECTION_INDEX, BY_COLLECTION_PROJECTION } from '../status/status-item.js';
 
 /**
- * The AWS resources the product expects, created on the local AWS endpoint (moto; LocalStack works the
- * same): the job status table with its GSI, the collections secret in the legacy format, the output bucket
+ * The AWS resources the product expects, created on the local AWS endpoints (each service on its own, so
+ * LocalStack for S3, KMS and Secrets Manager with moto for DynamoDB): the job status table with its GSI, the collections secret in the legacy format, the output bucket
  * and the KMS key behind an alias. Idempotent: what exists is kept (the secret gets the new value).
  */
 export interface LocalAwsOptions {

@@ -55,6 +55,25 @@ describe('against LocalStack (S3, KMS, Secrets Manager, SNS) and moto (DynamoDB,
     expect(state.awsServiceEndpoints).toEqual({ s3: localstackUrl, kms: localstackUrl, secretsmanager: localstackUrl, sns: localstackUrl });
   });
 
+  it('adopts the running LocalStack for --aws localstack, and refuses it as moto, naming what it serves', async () => {
+    const other = sharedStackHome(stack, 'localstack-adopt');
+    const port = new URL(localstackUrl).port;
+    try {
+      const again = await cli(['local', 'up', ...other.flags, '--aws', 'localstack', '--aws-port', new URL(stack.awsEndpointUrl).port, '--localstack-port', port], { INGEST_REPLICA_HOME: other.home });
+      expect(again.code, again.stderr).toBe(0);
+      expect(startedPids(again.stderr)).toEqual({});
+      expect(again.stdout).toMatch(/localstack +up \(not ours\)/);
+      const asMoto = await cli(['local', 'up', ...other.flags, '--aws-port', port], { INGEST_REPLICA_HOME: other.home });
+      expect(asMoto.code).toBe(2);
+      expect(asMoto.stderr).toContain(`port ${port} holds LocalStack 2026.3.0 (it serves s3, kms, secretsmanager, sns`);
+      expect(asMoto.stderr).toContain('--aws localstack');
+      await cli(['local', 'down'], { INGEST_REPLICA_HOME: other.home });
+      expect((await fetch(`${localstackUrl}/_localstack/health`)).ok).toBe(true);
+    } finally {
+      rmSync(other.home, { recursive: true, force: true });
+    }
+  });
+
   it('seeds, runs, reprocesses, lists, reports and dry-runs a launch across the two endpoints', async () => {
     const seed = await cli(['local', 'seed', '--fresh', '--collections', '1', '--records', String(RECORDS), '--keys', '3', '--regions', '2', '--seed', SEED], env);
     expect(seed.code, seed.stderr).toBe(0);
