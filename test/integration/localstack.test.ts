@@ -130,4 +130,14 @@ describe('against LocalStack (S3, KMS, Secrets Manager, SNS) and moto (DynamoDB,
     moto.destroy();
     kms.destroy();
   });
+
+  it('names the EMR operation, the endpoint and the fix when EMR is sent to LocalStack (501)', async () => {
+    const trigger = await cli(['trigger', '--local', '--force', '--wait', '90s', '--collections', collection], { ...env, AWS_ENDPOINT_URL_EMR: localstackUrl, LOG_LEVEL: 'warn' });
+    await cli(['ack', collection, '--by', 'localstack-itest'], env);
+    expect(trigger.code).toBe(1);
+    const output = trigger.stdout + trigger.stderr;
+    expect(output).toMatch(new RegExp(`EMR [A-Za-z]+ at ${localstackUrl}: `));
+    expect(output).toContain('HTTP 501');
+    expect(output).toContain('set AWS_ENDPOINT_URL_EMR');
+  });
 });
