@@ -78,8 +78,10 @@ describe('against LocalStack (S3, KMS, Secrets Manager, SNS) and moto (DynamoDB,
     const seed = await cli(['local', 'seed', '--fresh', '--collections', '1', '--records', String(RECORDS), '--keys', '3', '--regions', '2', '--seed', SEED], env);
     expect(seed.code, seed.stderr).toBe(0);
 
+    // Through Spark: each task's worker must reach LocalStack's S3 and KMS, and moto's DynamoDB, as the step does.
     const now = Date.now();
-    const run = await cli(['run', '--correlation-id', `ls-${now}`, '--triggered-time', String(now), '--end-time', String(now), '--collections', collection, '--engine', 'single'], env);
+    const run = await cli(['run', '--correlation-id', `ls-${now}`, '--triggered-time', String(now), '--end-time', String(now), '--collections', collection,
+      '--engine', 'spark', '--spark-executor-cores', '1', '--spark-tasks-per-core', '2'], env);
     expect(run.code, run.stderr).toBe(0);
 
     // The published rows equal the seeder's truth (every record's latest version), read from LocalStack's S3.
