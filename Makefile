@@ -20,7 +20,7 @@ export PATH := $(dir $(NODE)):$(PATH)
 SOURCES   := $(shell find src -name '*.ts' 2>/dev/null)
 HBASE_JAR := hbase-local/target/hbase-local.jar
 
-.PHONY: help node deps moto py build hbase stack stack-down seed demo test soak unit lint cycles check bench bundle clean
+.PHONY: help node deps moto py localstack build hbase stack stack-down seed demo test soak unit lint cycles check bench bundle clean
 help:
 	@echo "make demo   set up everything and run the main job on the local stack"
 	@echo "make test   set up everything and run the whole suite"
@@ -56,6 +56,18 @@ $(TOOLS)/py/.installed: requirements-local.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-local.txt
 	@touch $@
 
+# LocalStack for the suite's two-endpoint test (test/integration/localstack.test.ts): localstack-core from a
+# committed lock file into a project-local Python 3.13 env (localstack-core 2026.3 does not run on 3.11).
+LOCALSTACK_PY := $(TOOLS)/localstack/bin/python
+PYTHON313 ?= $(shell for p in "$$(command -v python3.13)" "$$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3.13; do \
+  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
+localstack: $(TOOLS)/localstack/.installed
+$(TOOLS)/localstack/.installed: requirements-localstack.lock
+	@test -n "$(PYTHON313)" || { echo "LocalStack needs Python 3.13 and none was found (python3.13 on PATH, or pyenv). Fix: 'pyenv install 3.13' or 'apt-get install python3.13 python3.13-venv', or pass PYTHON313=/path/to/python3.13" >&2; exit 1; }
+	@rm -rf $(TOOLS)/localstack && $(PYTHON313) -m venv $(TOOLS)/localstack
+	$(LOCALSTACK_PY) -m pip install --quiet --disable-pip-version-check -r requirements-localstack.lock
+	@touch $@
+
 build: deps dist/.built
 dist/.built: $(SOURCES) tsconfig.json node_modules/.installed
 	npx tsc -p tsconfig.json
@@ -86,7 +98,7 @@ seed: stack
 demo: build hbase moto py
 	bash scripts/demo.sh
 
-test: build hbase moto py check
+test: build hbase moto py localstack check
 	bash scripts/test.sh
 
 # The exactly-once property test with many more random sequences than make test runs (SOAK_SEQUENCES, default 2000).

@@ -10,7 +10,7 @@ import { ConfigError } from '../shared/errors.js';
 
 /** `ingest-replica local up|down|status|seed`: the local stack (HBase + REST, moto, DKS) and its data. */
 export function registerLocalCommands(program: Command): void {
-  const local = program.command('local').description('manage the local stack: HBase + REST, moto (AWS), DKS over mutual TLS');
+  const local = program.command('local').description('manage the local stack: HBase + REST, moto or LocalStack + moto (AWS), DKS over mutual TLS');
 
   local
     .command('up')
@@ -19,6 +19,8 @@ export function registerLocalCommands(program: Command): void {
     .option('--hbase-admin-port <port>', 'local HBase admin port (env INGEST_LOCAL_HBASE_ADMIN_PORT)', process.env.INGEST_LOCAL_HBASE_ADMIN_PORT ?? '8079')
     .option('--zk-port <port>', 'ZooKeeper port (env INGEST_LOCAL_ZK_PORT)', process.env.INGEST_LOCAL_ZK_PORT ?? '2181')
     .option('--aws-port <port>', 'moto server port, as LocalStack\'s edge (env INGEST_LOCAL_AWS_PORT)', process.env.INGEST_LOCAL_AWS_PORT ?? '4566')
+    .option('--aws <servers>', 'moto (every service) or localstack (LocalStack for S3, KMS, Secrets Manager, SNS; moto for DynamoDB, EMR and the rest)', process.env.INGEST_LOCAL_AWS ?? 'moto')
+    .option('--localstack-port <port>', 'LocalStack port with --aws localstack (env INGEST_LOCAL_LOCALSTACK_PORT); a LocalStack already there is adopted', process.env.INGEST_LOCAL_LOCALSTACK_PORT ?? '4567')
     .option('--dks-port <port>', 'local DKS https port (env INGEST_LOCAL_DKS_PORT)', process.env.INGEST_LOCAL_DKS_PORT ?? '8443')
     .option('--hbase-heap <mb>', 'HBase JVM heap in MiB (at most 2048)', '1024')
     .option('--json', 'print the status as JSON')
@@ -91,7 +93,10 @@ function stackOptions(flags: Record<string, string | boolean | undefined>): Stac
   };
   const heap = Number(flags.hbaseHeap);
   if (!Number.isInteger(heap) || heap < 256 || heap > 2048) throw new ConfigError(`invalid --hbase-heap ${JSON.stringify(flags.hbaseHeap)}: must be 256–2048 MiB`);
+  if (flags.aws !== 'moto' && flags.aws !== 'localstack') throw new ConfigError(`invalid --aws ${JSON.stringify(flags.aws)}: must be moto or localstack`);
   return {
+    aws: flags.aws,
+    localstackPort: port('localstackPort'),
     home: localHome(),
     hbaseRestPort: port('hbaseRestPort'),
     hbaseAdminPort: port('hbaseAdminPort'),
@@ -112,15 +117,17 @@ function printStatus(status: StackStatus, json: boolean): void {
     console.log(JSON.stringify(status, null, 2));
     return;
   }
+  const split = Object.entries(status.awsServiceEndpoints ?? {});
   const rows: [string, string, string][] = [
     ['hbase', status.hbaseRestUrl, describe(status.parts.hbase)],
-    ['aws', status.awsEndpointUrl, describe(status.parts.aws)],
+    ['aws', `${status.awsEndpointUrl}${split.length > 0 ? ' (moto: every service not listed below)' : ''}`, describe(status.parts.aws)],
+    ...(status.parts.localstack ? [['localstack', `${split[0]?.[1] ?? ''} (${split.map(([s]) => s).join(', ')})`, describe(status.parts.localstack)] as [string, string, string]] : []),
     ['dks', status.dksUrl, describe(status.parts.dks)],
   ];
-  for (const [name, url, state] of rows) console.log(`${name.padEnd(6)} ${state.padEnd(22)} ${url}`);
+  for (const [name, url, state] of rows) console.log(`${name.padEnd(10)} ${state.padEnd(22)} ${url}`);
 }
 
 function describe(part: StackStatus['parts']['hbase']): string {
-  if (!part.up) return 'down';
+  if (part === undefined || !part.up) return 'down';
   return part.pid === undefined ? 'up (not ours)' : `up (pid ${part.pid})`;
 }

@@ -27,7 +27,7 @@ export function loadPurgeConfig(sources: ConfigSources): PurgeConfig {
     throw new ConfigError(`invalid ${s.key} ${JSON.stringify(config.hbaseRootDir)}: ${(error as Error).message}. Fix: pass ${s.flag} <value> or set ${s.env} (${s.description}).`);
   }
   return Object.freeze({
-    aws: Object.freeze({ awsEndpointUrl: config.step.awsEndpointUrl, awsRegion: config.step.awsRegion }),
+    aws: Object.freeze({ awsEndpointUrl: config.step.awsEndpointUrl, awsServiceEndpoints: config.step.awsServiceEndpoints, awsEmulator: config.step.awsEmulator, awsRegion: config.step.awsRegion }),
     root: Object.freeze(root),
     ownership: Object.freeze({ namePrefix: config.clusterNamePrefix, tag: { key: APPLICATION_TAG.key, value: APPLICATION_TAG.value } }),
   });

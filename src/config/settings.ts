@@ -92,6 +92,12 @@ export const parsers = {
     return n;
   },
   duration: (t: string): number => parseDuration(t),
+  boolean: (t: string): boolean => {
+    const v = t.trim().toLowerCase();
+    if (v === 'true' || v === '1' || v === 'yes') return true;
+    if (v === 'false' || v === '0' || v === 'no') return false;
+    throw new Error('must be true or false');
+  },
   prefix: (t: string): string => t.trim().replace(/^\/+|\/+$/g, ''),
 };
 

@@ -6,6 +6,7 @@ import { DEFAULT_LEASE } from '../step/lease-keeper.js';
 import { DEFAULT_VISIBILITY_LAG_MS } from '../step/window.js';
 import { checkConfigFile, formatDuration, parsers, resolveSettings, setting, type Setting } from './settings.js';
 import type { StackState } from '../local/stack-state.js';
+import { isLocalStackTarget, parseServiceEndpoints, serviceEndpointsFromEnv, type ServiceEndpoints } from './aws-endpoints.js';
 
 /** Everything the step runner (and the tools around it) needs, validated once and frozen. */
 export interface StepConfig {
@@ -17,6 +18,10 @@ export interface StepConfig {
   readonly dksClientKey: string;
   readonly dksCaCert: string;
   readonly awsEndpointUrl: string | undefined;
+  /** Per-service endpoints (AWS_ENDPOINT_URL_<SERVICE>), each overriding awsEndpointUrl for its service. */
+  readonly awsServiceEndpoints: ServiceEndpoints;
+  /** The endpoints are the local stack's emulators: test credentials and path-style S3 (aws-endpoints.ts). */
+  readonly awsEmulator: boolean;
   readonly awsRegion: string;
   readonly outputBucket: string;
   readonly outputPrefix: string;
@@ -63,6 +68,11 @@ export const STEP_SETTINGS = {
   dksClientKey: setting('dksClientKey', 'DKS_CLIENT_KEY', 'PEM file of the client private key for DKS', parsers.text),
   dksCaCert: setting('dksCaCert', 'DKS_CA_CERT', 'PEM file of the CA that signed the DKS server certificate', parsers.text),
   awsEndpointUrl: setting('awsEndpointUrl', 'AWS_ENDPOINT_URL', 'AWS endpoint for LocalStack/moto; unset for real AWS', parsers.url),
+  awsServiceEndpoints: setting('awsServiceEndpoints', 'INGEST_AWS_SERVICE_ENDPOINTS',
+    'per-service AWS endpoints, e.g. s3=http://127.0.0.1:4566,emr=http://127.0.0.1:5000 (AWS_ENDPOINT_URL_<SERVICE> sets one too)',
+    (t) => parseServiceEndpoints(t, parsers.url)),
+  awsEmulator: setting('awsEmulator', 'INGEST_AWS_EMULATOR',
+    'true when the AWS endpoints are emulators (test credentials, path-style S3); default: true only for the local stack\'s loopback endpoints', parsers.boolean),
   awsRegion: setting('awsRegion', 'AWS_REGION', 'AWS region, e.g. eu-west-2', parsers.text),
   outputBucket: setting('outputBucket', 'INGEST_OUTPUT_BUCKET', 'S3 bucket for the Parquet output', parsers.text),
   outputPrefix: setting('outputPrefix', 'INGEST_OUTPUT_PREFIX', 'key prefix for the output, e.g. incremental', parsers.prefix),
@@ -177,7 +187,12 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
   const defaults = stepDefaults(sources);
   const filePath = sources.flags?.config ?? env.INGEST_REPLICA_CONFIG;
   const fileFlags = resolveSettings(STEP_SETTINGS, { flags: sources.flags, env, file, ...(filePath ? { filePath } : {}) }, defaults);
-  const values = { ...fileFlags, workerHbaseRestUrl: fileFlags.workerHbaseRestUrl ?? fileFlags.hbaseRestUrl, sparkConf: fileFlags.sparkConf ?? {} };
+  const values = {
+    ...fileFlags,
+    workerHbaseRestUrl: fileFlags.workerHbaseRestUrl ?? fileFlags.hbaseRestUrl,
+    sparkConf: fileFlags.sparkConf ?? {},
+    ...awsTargetOf(fileFlags as Parameters<typeof awsTargetOf>[0], env, local),
+  };
   const needDks = sources.requireDks !== false && values.keyService === 'dks';
   for (const name of needDks ? (['dksClientCert', 'dksClientKey', 'dksCaCert'] as const) : []) {
     const path = values[name];
@@ -190,6 +205,21 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
 }
 
 /**
+ * Per service: the setting > AWS_ENDPOINT_URL_<SERVICE> > the local stack's own split (only while the general
+ * endpoint is the stack's) > AWS_ENDPOINT_URL. The emulator behaviour follows the endpoints, not their presence.
+ */
+function awsTargetOf(
+  values: { awsEndpointUrl?: string; awsServiceEndpoints?: ServiceEndpoints; awsEmulator?: boolean; awsRegion?: string },
+  env: NodeJS.ProcessEnv,
+  local: StackState | undefined,
+): { awsServiceEndpoints: ServiceEndpoints; awsEmulator: boolean } {
+  const stackSplit = local !== undefined && values.awsEndpointUrl === local.awsEndpointUrl ? local.awsServiceEndpoints ?? {} : {};
+  const awsServiceEndpoints = Object.freeze({ ...stackSplit, ...serviceEndpointsFromEnv(env, parsers.url), ...values.awsServiceEndpoints });
+  const stackEndpoints = local ? [local.awsEndpointUrl, ...Object.values(local.awsServiceEndpoints ?? {})] : [];
+  const awsEmulator = values.awsEmulator ?? isLocalStackTarget({ awsEndpointUrl: values.awsEndpointUrl, awsServiceEndpoints, awsRegion: '' }, stackEndpoints);
+  return { awsServiceEndpoints, awsEmulator };
+}
+
  * The JSON config file of settings (`--config` / INGEST_REPLICA_CONFIG), shared by every config module. An unknown
  * key or a value of the wrong JSON type is an error naming the key and the file (`checkConfigFile`).
  */

@@ -6,18 +6,21 @@ import { CreateBucketCommand, HeadBucketCommand, PutBucketLifecycleConfiguration
 import {
   CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { endpointFor, type AwsService, type ServiceEndpoints } from '../config/aws-endpoints.js';
 import { encodeLegacySecret } from '../collections/collections-secret.js';
 import { ConfigError, toError } from '../shared/errors.js';
 import type { CollectionConfig } from '../shared/types.js';
 import { ATTR, BY_COLLECTION_INDEX, BY_COLLECTION_PROJECTION } from '../status/status-item.js';
 
 /**
- * The AWS resources the product expects, created on the local AWS endpoint (moto; LocalStack works the
- * same): the job status table with its GSI, the collections secret in the legacy format, the output bucket
+ * The AWS resources the product expects, created on the local AWS endpoints (each service on its own, so
+ * LocalStack for S3, KMS and Secrets Manager with moto for DynamoDB): the job status table with its GSI, the collections secret in the legacy format, the output bucket
  * and the KMS key behind an alias. Idempotent: what exists is kept (the secret gets the new value).
  */
 export interface LocalAwsOptions {
   readonly endpoint: string;
+  /** Services sent elsewhere than `endpoint` (AWS_ENDPOINT_URL_<SERVICE>). */
+  readonly serviceEndpoints?: ServiceEndpoints;
   readonly region: string;
   readonly statusTable: string;
   readonly collectionsSecretId: string;
@@ -46,15 +49,16 @@ export interface LocalAwsResources {
 }
 
 export async function ensureLocalAwsResources(options: LocalAwsOptions): Promise<LocalAwsResources> {
-  const config = {
-    endpoint: options.endpoint,
+  const target = { awsEndpointUrl: options.endpoint, awsServiceEndpoints: options.serviceEndpoints, awsRegion: options.region };
+  const config = (service: AwsService) => ({
+    endpoint: endpointFor(target, service),
     region: options.region,
     credentials: options.credentials ?? { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
-  const dynamo = new DynamoDBClient(config);
-  const secrets = new SecretsManagerClient(config);
-  const s3 = new S3Client({ ...config, forcePathStyle: true });
-  const kms = new KMSClient(config);
+  });
+  const dynamo = new DynamoDBClient(config('dynamodb'));
+  const secrets = new SecretsManagerClient(config('secretsmanager'));
+  const s3 = new S3Client({ ...config('s3'), forcePathStyle: true });
+  const kms = new KMSClient(config('kms'));
   try {
     const [table, secret, bucket, key] = await Promise.all([
       ensureStatusTable(dynamo, options.statusTable),

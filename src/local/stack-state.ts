@@ -1,18 +1,26 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ENDPOINT_ENV, type AwsService, type ServiceEndpoints } from '../config/aws-endpoints.js';
 
 /** What `local up` started and where it listens; written to `<home>/stack.json`. */
 export interface StackState {
   hbaseRestUrl: string;
   hbaseAdminUrl: string;
   awsEndpointUrl: string;
+  /** Services sent elsewhere than awsEndpointUrl (`local up --aws localstack`: S3, KMS, Secrets Manager, SNS). */
+  awsServiceEndpoints?: ServiceEndpoints;
+  /** What answers on each AWS port: `moto` or `localstack`; started here or adopted. */
+  awsServers?: Record<string, 'moto' | 'localstack'>;
   awsRegion: string;
   dksUrl: string;
   dksClientCert: string;
   dksClientKey: string;
   dksCaCert: string;
-  /** Ids of the processes this stack started: `down` stops these and nothing else. */
-  pids: { hbase?: number; aws?: number; dks?: number };
+  /**
+   * Ids of the processes this stack started, each recorded as soon as it starts (so `down` stops what a failed
+   * `up` left): `down` stops these and nothing else.
+   */
+  pids: { hbase?: number; aws?: number; localstack?: number; dks?: number };
 }
 
 export function readStackState(file: string): StackState | undefined {
@@ -32,6 +40,7 @@ export function stackEnvText(state: StackState): string {
     HBASE_ADMIN_URL: state.hbaseAdminUrl,
     AWS_ENDPOINT_URL: state.awsEndpointUrl,
     AWS_REGION: state.awsRegion,
+    ...Object.fromEntries(Object.entries(state.awsServiceEndpoints ?? {}).map(([service, url]) => [ENDPOINT_ENV[service as AwsService], url])),
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     DKS_URL: state.dksUrl,

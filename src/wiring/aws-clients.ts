@@ -5,12 +5,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { ENDPOINT_ENV, endpointFor, type AwsService, type AwsTarget } from '../config/aws-endpoints.js';
 
-/** Every AWS client is built here, once, from the validated endpoint and region, then injected. */
-export interface AwsTarget {
-  readonly awsEndpointUrl: string | undefined;
-  readonly awsRegion: string;
-}
+export type { AwsTarget } from '../config/aws-endpoints.js';
 
 /**
  * Without timeouts an endpoint that accepts connections and never answers hangs a call for ever (measured: the
@@ -21,46 +18,58 @@ export const AWS_TIMEOUTS = { connectionTimeout: 5_000, socketTimeout: 20_000 } 
 
 type ClientConfig = { region: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string }; requestHandler: typeof AWS_TIMEOUTS };
 
-function common(target: AwsTarget): ClientConfig {
-  const local = target.awsEndpointUrl !== undefined;
+/** Every AWS client is built here, once, from the validated endpoints and region, then injected. */
+export function clientConfig(target: AwsTarget, service: AwsService): ClientConfig {
+  const endpoint = endpointFor(target, service);
   return {
     region: target.awsRegion,
     requestHandler: AWS_TIMEOUTS,
-    ...(local ? { endpoint: target.awsEndpointUrl } : {}),
-    // moto and LocalStack accept any credentials; real AWS uses the SDK's default chain.
-    ...(local && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } : {}),
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    // The local stack's emulators accept any credentials. A custom endpoint that is not an emulator (a VPC
+    // endpoint) keeps the SDK's default chain, like real AWS.
+    ...(target.awsEmulator === true && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } : {}),
   };
 }
 
-export const s3Client = (t: AwsTarget): S3Client => namingEndpoint(new S3Client({ ...common(t), forcePathStyle: t.awsEndpointUrl !== undefined }));
+export const s3Client = (t: AwsTarget): S3Client => naming(new S3Client({ ...clientConfig(t, 's3'), forcePathStyle: t.awsEmulator === true }), 's3', t);
 export const dynamoDocumentClient = (t: AwsTarget): DynamoDBDocumentClient =>
-  DynamoDBDocumentClient.from(namingEndpoint(new DynamoDBClient(common(t))), { marshallOptions: { removeUndefinedValues: true } });
-export const secretsClient = (t: AwsTarget): SecretsManagerClient => namingEndpoint(new SecretsManagerClient(common(t)));
-export const emrClient = (t: AwsTarget): EMRClient => namingEndpoint(new EMRClient(common(t)));
-export const kmsClient = (t: AwsTarget): KMSClient => namingEndpoint(new KMSClient(common(t)));
-export const snsClient = (t: AwsTarget): SNSClient => namingEndpoint(new SNSClient(common(t)));
+  DynamoDBDocumentClient.from(naming(new DynamoDBClient(clientConfig(t, 'dynamodb')), 'dynamodb', t), { marshallOptions: { removeUndefinedValues: true } });
+export const secretsClient = (t: AwsTarget): SecretsManagerClient => naming(new SecretsManagerClient(clientConfig(t, 'secretsmanager')), 'secretsmanager', t);
+export const emrClient = (t: AwsTarget): EMRClient => naming(new EMRClient(clientConfig(t, 'emr')), 'emr', t);
+export const kmsClient = (t: AwsTarget): KMSClient => naming(new KMSClient(clientConfig(t, 'kms')), 'kms', t);
+export const snsClient = (t: AwsTarget): SNSClient => naming(new SNSClient(clientConfig(t, 'sns')), 'sns', t);
 
 interface Stack {
-  middlewareStack: { add(middleware: (next: (args: never) => Promise<unknown>) => (args: never) => Promise<unknown>, options: { step: 'deserialize'; name: string }): void };
+  middlewareStack: { add(middleware: (next: (args: never) => Promise<unknown>, context: { commandName?: string }) => (args: never) => Promise<unknown>, options: { step: 'initialize'; name: string }): void };
 }
 
-/**
- * A failure to reach AWS names the endpoint it could not reach ("socket timed out" alone does not say which
- * of S3, DynamoDB or Secrets Manager, nor where). HTTP answers are left alone: the endpoint answered.
- */
-function namingEndpoint<C extends Stack>(client: C): C {
-  client.middlewareStack.add((next) => async (args: never) => {
+function naming<C extends Stack>(client: C, service: AwsService, target: AwsTarget): C {
+  client.middlewareStack.add((next, context) => async (args: never) => {
     try {
       return await next(args);
     } catch (e) {
-      const request = (args as { request?: { protocol?: string; hostname?: string; port?: number } }).request;
-      const answered = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode !== undefined;
-      if (e instanceof Error && !answered && request?.hostname) {
-        const where = `${request.protocol ?? 'https:'}//${request.hostname}${request.port ? `:${request.port}` : ''}`;
-        if (!e.message.includes(where)) e.message = `${e.message} (endpoint ${where})`;
-      }
+      if (e instanceof Error) e.message = describeAwsError(e, { service, operation: context.commandName, endpoint: endpointFor(target, service) });
       throw e;
     }
-  }, { step: 'deserialize', name: 'nameEndpointOnNetworkFailure' });
+  }, { step: 'initialize', name: 'nameServiceOperationEndpoint' });
   return client;
+}
+
+const NAMES: Record<AwsService, string> = { s3: 'S3', dynamodb: 'DynamoDB', secretsmanager: 'Secrets Manager', emr: 'EMR', kms: 'KMS', sns: 'SNS' };
+
+/**
+ * An AWS error as the user sees it: which service and operation, at which endpoint ("socket timed out" or
+ * LocalStack's "not included in your current license plan" alone say neither). An endpoint that lacks the
+ * service (501, or an emulator's "not emulated") gets the fix: point that service elsewhere.
+ */
+export function describeAwsError(e: Error, where: { service: AwsService; operation: string | undefined; endpoint: string | undefined }): string {
+  const operation = (where.operation ?? 'request').replace(/Command$/, '');
+  const prefix = `${NAMES[where.service]} ${operation} at ${where.endpoint ?? 'AWS'}`;
+  if (e.message.startsWith(prefix)) return e.message;
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const lacking = status === 501 || /not (yet )?(emulated|implemented|included in your current license)/i.test(e.message);
+  const hint = lacking && where.endpoint !== undefined
+    ? `. Fix: this endpoint does not serve ${NAMES[where.service]}: set ${ENDPOINT_ENV[where.service]} to one that does (e.g. moto)`
+    : '';
+  return `${prefix}: ${e.message || e.name}${status !== undefined ? ` (HTTP ${status})` : ''}${hint}`;
 }

@@ -37,7 +37,7 @@ describe('loadPurgeConfig', () => {
     const config = loadPurgeConfig({ env: { INGEST_HBASE_ROOT_DIR: 's3://primary-root/hbase', INGEST_CLUSTER_NAME_PREFIX: 'ingest-replica-prod', AWS_REGION: 'eu-west-2' } });
     expect(config.root).toEqual({ bucket: 'primary-root', prefix: 'hbase' });
     expect(config.ownership).toEqual({ namePrefix: 'ingest-replica-prod', tag: { key: 'Application', value: 'ingest-replica' } });
-    expect(config.aws).toEqual({ awsEndpointUrl: undefined, awsRegion: 'eu-west-2' });
+    expect(config.aws).toEqual({ awsEndpointUrl: undefined, awsServiceEndpoints: {}, awsEmulator: false, awsRegion: 'eu-west-2' });
   });
 
   it('needs the HBase root away from the local stack, and says how to set it', () => {

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createS3ObjectStore } from '../../sink/index.js';
+import { endpointFor, type AwsService } from '../../config/aws-endpoints.js';
 import type { StackState } from '../stack-state.js';
 import { HBaseAdmin } from '../hbase-process.js';
 
@@ -14,10 +15,11 @@ export async function resetLocalCollection(
   state: StackState,
   names: { collection: string; statusTable: string; bucket: string; outputPrefix: string },
 ): Promise<void> {
-  const aws = { region: state.awsRegion, endpoint: state.awsEndpointUrl, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+  const target = { awsEndpointUrl: state.awsEndpointUrl, awsServiceEndpoints: state.awsServiceEndpoints, awsRegion: state.awsRegion };
+  const aws = (service: AwsService) => ({ region: state.awsRegion, endpoint: endpointFor(target, service), credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   await new HBaseAdmin(state.hbaseAdminUrl).deleteTable(names.collection);
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(aws));
-  const s3 = new S3Client({ ...aws, forcePathStyle: true });
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(aws('dynamodb')));
+  const s3 = new S3Client({ ...aws('s3'), forcePathStyle: true });
   try {
     let start: Record<string, unknown> | undefined;
     do {

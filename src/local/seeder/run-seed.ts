@@ -51,6 +51,7 @@ export async function runSeed(state: StackState, options: SeedOptions, logger: L
   const collections = names.map((name) => collectionFromName(name, true));
   const aws = await ensureLocalAwsResources({
     endpoint: state.awsEndpointUrl,
+    serviceEndpoints: state.awsServiceEndpoints,
     region: state.awsRegion,
     ...LOCAL_AWS_NAMES,
     collections,
