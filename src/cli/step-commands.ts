@@ -5,7 +5,7 @@ import { ConfigError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { parseInstant } from '../shared/time.js';
 import { collectionDdl } from '../step/ddl.js';
-import { summaryFields, summaryTable } from '../step/report.js';
+import { noteUnconfigured, summaryFields, summaryTable } from '../step/report.js';
 import { reprocess } from '../step/reprocess.js';
 import { runStep, type CollectionSummary } from '../step/run-step.js';
 import { buildStepGraph } from '../wiring/step-graph.js';
@@ -49,7 +49,7 @@ export function registerStepCommands(program: Command): void {
           signal: controller.signal,
           logger,
         });
-        report(summaries, logger);
+        report(noteUnconfigured(summaries, collections), logger);
         // A deferred collection is not a failure: another runner has it, and the next run takes it up.
         return summaries.some((s) => s.outcome === 'failed') || controller.signal.aborted ? 1 : 0;
       } finally {
@@ -90,7 +90,7 @@ export function registerStepCommands(program: Command): void {
           ...(tty ? { onProgress: (n: number) => process.stderr.write(`\r${collection.name}: ${n} records`) } : {}),
         });
         if (tty) process.stderr.write('\n');
-        report([summary], logger);
+        report(noteUnconfigured([summary], [collection]), logger);
         return 0;
       } finally {
         await graph.close();

@@ -21,6 +21,8 @@ export interface StepConfig {
   readonly outputBucket: string;
   readonly outputPrefix: string;
   readonly kmsKeyId: string | undefined;
+  /** Loaded against a local stack started here: the only place output may be written without SSE-KMS. */
+  readonly localStack: boolean;
   readonly statusTable: string;
   readonly collectionsSecret: string;
   readonly concurrency: number;
@@ -50,6 +52,9 @@ export interface StepConfig {
   /** The HBase REST server the Spark workers read from: on EMR each node's own (127.0.0.1). */
   readonly workerHbaseRestUrl: string;
 }
+
+/** Every StepConfig field but `localStack` is a setting (flag, env, file); that one is a fact of the load. */
+export type StepSettingKey = Exclude<keyof StepConfig, 'localStack'>;
 
 export const STEP_SETTINGS = {
   keyService: setting('keyService', 'INGEST_KEY_SERVICE', 'who unwraps data keys: dks (Data Key Service) or kms', (t) => {
@@ -88,7 +93,7 @@ export const STEP_SETTINGS = {
   sparkTasksPerCore: setting('sparkTasksPerCore', 'INGEST_SPARK_TASKS_PER_CORE', 'Spark tasks per executor core for one collection', parsers.positiveInt),
   sparkConf: setting('sparkConf', 'INGEST_SPARK_CONF', 'extra Spark settings, comma-separated key=value pairs', parseSparkConf),
   workerHbaseRestUrl: setting('workerHbaseRestUrl', 'INGEST_WORKER_HBASE_REST_URL', 'HBase REST server the Spark workers read from (on EMR: each node\'s own, http://127.0.0.1:8080)', parsers.url),
-} satisfies Record<keyof StepConfig, Setting<unknown>>;
+} satisfies Record<StepSettingKey, Setting<unknown>>;
 
 /** `a=1,b=2` → { a: '1', b: '2' }. */
 function parseSparkConf(text: string): Record<string, string> {
@@ -128,7 +133,7 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
   const env = sources.env ?? process.env;
   const file = readConfigFile(sources.flags?.config ?? env.INGEST_REPLICA_CONFIG);
   const local = sources.local;
-  const defaults: Partial<Record<keyof StepConfig, string>> = {
+  const defaults: Partial<Record<StepSettingKey, string>> = {
     keyService: 'dks',
     hbaseRestUrl: local?.hbaseRestUrl ?? 'http://127.0.0.1:8080',
     dksUrl: local?.dksUrl ?? 'https://127.0.0.1:8443',
@@ -161,7 +166,7 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
   defaults.sparkTasksPerCore = '3';
   defaults.sparkConf = '';
   const fileFlags = resolveSettings(STEP_SETTINGS, { flags: sources.flags, env, file }, defaults);
-  const values = { ...fileFlags, workerHbaseRestUrl: fileFlags.workerHbaseRestUrl ?? fileFlags.hbaseRestUrl, sparkConf: fileFlags.sparkConf ?? {} };
+  const values = { ...fileFlags, workerHbaseRestUrl: fileFlags.workerHbaseRestUrl ?? fileFlags.hbaseRestUrl, sparkConf: fileFlags.sparkConf ?? {}, localStack: local !== undefined };
   const needDks = sources.requireDks !== false && values.keyService === 'dks';
   for (const name of needDks ? (['dksClientCert', 'dksClientKey', 'dksCaCert'] as const) : []) {
     const path = values[name];
