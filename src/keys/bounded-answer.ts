@@ -25,7 +25,7 @@ export async function readBoundedAnswer(
     if (size > maxBytes) {
       body.destroy?.();
       throw new KeyServiceAccessError(
-        `DKS answer is over ${maxBytes} bytes (the DKS answer cap, dksMaxAnswerBytes): DKS or a proxy in front of it is misbehaving`,
+        `DKS answer is over ${maxBytes} bytes (the cap on a DKS answer): DKS or a proxy in front of it is misbehaving`,
         { context: { ...context, maxAnswerBytes: maxBytes } },
       );
     }

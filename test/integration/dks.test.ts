@@ -506,7 +506,7 @@ describe('DKS answer cap (issue 16 item 3)', () => {
     const before = process.memoryUsage().rss;
     const error = await dks({ maxAnswerBytes: 64 * 1024 }).unwrap(fresh(), 'corr-cap').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KeyServiceAccessError);
-    expect((error as Error).message).toMatch(/over 65536 bytes \(the DKS answer cap, dksMaxAnswerBytes\)/);
+    expect((error as Error).message).toMatch(/over 65536 bytes \(the cap on a DKS answer\)/);
     expect(process.memoryUsage().rss - before).toBeLessThan(40 * 1024 * 1024);
   });
 
