@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
 import { refuseLocalDefaultsOnEmr } from '../config/emr-node.js';
-import { loadStepConfig, STEP_DURATIONS, STEP_SETTINGS, stepDefaults, type StepConfig } from '../config/step-config.js';
+import { loadStepConfig, STEP_DURATIONS, STEP_SETTINGS, stepDefaults, type StepConfig, type StepSettingKey } from '../config/step-config.js';
 import { localHome, stackFiles } from '../local/paths.js';
 import { readStackState } from '../local/stack-state.js';
 
-type StepKey = keyof StepConfig;
+type StepKey = StepSettingKey;
 
 const AWS: readonly StepKey[] = ['awsEndpointUrl', 'awsRegion'];
 const READ: readonly StepKey[] = ['hbaseRestUrl', 'keyService', 'dksUrl', 'dksClientCert', 'dksClientKey', 'dksCaCert', 'dksConcurrency'];

@@ -6,7 +6,7 @@ import { ConfigError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { parseInstant } from '../shared/time.js';
 import { collectionDdl } from '../step/ddl.js';
-import { summaryFields, summaryTable } from '../step/report.js';
+import { noteUnconfigured, summaryFields, summaryTable } from '../step/report.js';
 import type { ScanProgress } from '../step/collection-run.js';
 import { reprocess } from '../step/reprocess.js';
 import { runStep, type CollectionSummary } from '../step/run-step.js';
@@ -55,7 +55,7 @@ export function registerStepCommands(program: Command): void {
           ...(progress ? { onProgress: (name: string, p: ScanProgress) => (p.done >= 1 ? progress.display.finish(name) : progress.display.update(name, p)) } : {}),
         });
         progress?.stop();
-        report(summaries, logger);
+        report(noteUnconfigured(summaries, collections), logger);
         // A deferred collection is not a failure: another runner has it, and the next run takes it up.
         return summaries.some((s) => s.outcome === 'failed') || controller.signal.aborted ? 1 : 0;
       } finally {
@@ -97,7 +97,7 @@ export function registerStepCommands(program: Command): void {
           ...(progress ? { onProgress: (p: ScanProgress) => progress.display.update(collection.name, p) } : {}),
         });
         progress?.stop();
-        report([summary], logger);
+        report(noteUnconfigured([summary], [collection]), logger);
         return 0;
       } finally {
         progress?.stop();

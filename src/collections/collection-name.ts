@@ -59,7 +59,23 @@ export function selectCollections(configured: readonly CollectionConfig[], reque
   const chosen = new Map<CollectionName, CollectionConfig>();
   for (const name of requested) {
     const wanted = collectionFromName(name);
-    chosen.set(wanted.name, byName.get(wanted.name) ?? wanted);
+    chosen.set(wanted.name, byName.get(wanted.name) ?? { ...wanted, configured: false });
   }
   return [...chosen.values()];
+}
+
+/**
+ * A trigger event (the Lambda's input) may name only configured collections: the event is the least trusted
+ * input, and `hbase:meta,otherteam:payroll` would otherwise be decrypted into the output bucket. An operator's
+ * `run` / `reprocess` still takes any table (its summary says it is not configured).
+ */
+export function requireConfigured(configured: readonly CollectionConfig[], requested: readonly string[], secretId: string): void {
+  const known = new Set(configured.map((c) => c.name));
+  const unknown = requested.filter((name) => !known.has(collectionFromName(name).name));
+  if (unknown.length === 0) return;
+  throw new ConfigError(
+    `trigger event names ${unknown.map((n) => JSON.stringify(n)).join(', ')}, not in the collections secret ${secretId}: ` +
+      'an event may name only configured collections. Fix: add them to the secret, or run them by hand with `ingest-replica run --collections`',
+    { context: { collections: unknown.join(','), secretId } },
+  );
 }

@@ -23,6 +23,7 @@ export function parseCollectionsSecret(secretText: string, secretId: string): Co
   if (!isDict(all)) return fail("'collections_all' must be a dict of entries");
   const result: CollectionConfig[] = [];
   const seen = new Map<string, string>();
+  const flats = new Map<string, string>();
   for (const [key, entry] of Object.entries(all)) {
     if (!isDict(entry)) fail("must be a dict with 'db', 'table' and 'pii'", key);
     const fields = entry as PyDict;
@@ -32,6 +33,12 @@ export function parseCollectionsSecret(secretText: string, secretId: string): Co
     const previous = seen.get(config.name);
     if (previous !== undefined) fail(`names the same collection ${config.name} as entry ${JSON.stringify(previous)}`, key);
     seen.set(config.name, key);
+    // `a_b:c` and `a:b_c` (or `Core:x` and `core:x`) are different tables with one `<db>_<table>` spelling:
+    // the Athena table name, and the output folder before it was made injective. Refuse the pair.
+    const flat = `${config.db}_${config.table}`.toLowerCase();
+    const sharing = flats.get(flat);
+    if (sharing !== undefined) fail(`and entry ${JSON.stringify(sharing)} both spell ${flat} as <db>_<table> (their Athena table and legacy output folder): rename one of them`, key);
+    flats.set(flat, key);
     result.push(config);
   }
   return result;

@@ -1,6 +1,6 @@
 import { redactSecrets } from '../shared/redact.js';
 import type { OrchestratorSettings } from './orchestrator-config.js';
-import { loadStepConfig, STEP_SETTINGS, type StepConfig } from './step-config.js';
+import { loadStepConfig, STEP_SETTINGS, type StepConfig, type StepSettingKey } from './step-config.js';
 
 /** The step's configuration on the cluster, as `trigger --dry-run` prints it. */
 export interface ClusterStepConfiguration {
@@ -39,7 +39,7 @@ export function clusterStepConfig(stepArgs: readonly string[], settings: Orchest
     ...(settings.dksCertSecret === undefined ? {} : { DKS_CLIENT_CERT: `${dks}/client.pem`, DKS_CLIENT_KEY: `${dks}/client-key.pem`, DKS_CA_CERT: `${dks}/ca.pem` }),
   };
   const config: StepConfig = loadStepConfig({ flags, env: node, requireDks: false, onCluster: true });
-  const sources = Object.fromEntries((Object.keys(STEP_SETTINGS) as (keyof StepConfig)[]).map((name) => {
+  const sources = Object.fromEntries((Object.keys(STEP_SETTINGS) as StepSettingKey[]).map((name) => {
     const s = STEP_SETTINGS[name];
     return [name, flags[s.key] !== undefined ? 'step argument' : node[s.env] !== undefined ? 'cluster node' : 'default'] as const;
   }));

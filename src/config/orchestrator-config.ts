@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import { projectRoot } from '../local/paths.js';
 import { isExplicit, parseDuration, parsers, resolveSettings, setting, whereToSet, type Setting } from './settings.js';
-import { loadStepConfig, readConfigFile, STEP_SETTINGS, type ConfigSources, type StepConfig } from './step-config.js';
+import { loadStepConfig, readConfigFile, STEP_SETTINGS, type ConfigSources, type StepConfig, type StepSettingKey } from './step-config.js';
 
 /**
  * What the orchestrator (trigger, cluster admin) needs beyond the step's settings: how to launch the replica
@@ -121,10 +121,10 @@ export interface LaunchRequirement {
   /** Needed only when DKS unwraps the data keys (INGEST_KEY_SERVICE=dks, the default). */
   readonly dksOnly: boolean;
   /** The step settings that carry it on the cluster node (the step refuses to start on EMR without them). */
-  readonly onNode: readonly (keyof StepConfig)[];
+  readonly onNode: readonly StepSettingKey[];
 }
 
-const requirement = (s: Setting<unknown>, part: LaunchRequirement['part'], onNode: readonly (keyof StepConfig)[] = [], dksOnly = false): LaunchRequirement =>
+const requirement = (s: Setting<unknown>, part: LaunchRequirement['part'], onNode: readonly StepSettingKey[] = [], dksOnly = false): LaunchRequirement =>
   Object.freeze({ key: s.key, flag: s.flag, env: s.env, description: s.description, part, dksOnly, onNode });
 
 /**

@@ -26,6 +26,8 @@ export interface StepConfig {
   readonly outputBucket: string;
   readonly outputPrefix: string;
   readonly kmsKeyId: string | undefined;
+  /** Loaded against a local stack started here: the only place output may be written without SSE-KMS. */
+  readonly localStack: boolean;
   readonly statusTable: string;
   readonly collectionsSecret: string;
   readonly concurrency: number;
@@ -55,6 +57,9 @@ export interface StepConfig {
   /** The HBase REST server the Spark workers read from: on EMR each node's own (127.0.0.1). */
   readonly workerHbaseRestUrl: string;
 }
+
+/** Every StepConfig field but `localStack` is a setting (flag, env, file); that one is a fact of the load. */
+export type StepSettingKey = Exclude<keyof StepConfig, 'localStack'>;
 
 export const STEP_SETTINGS = {
   keyService: setting('keyService', 'INGEST_KEY_SERVICE', 'who unwraps data keys: dks (Data Key Service) or kms', (t) => {
@@ -98,10 +103,10 @@ export const STEP_SETTINGS = {
   sparkTasksPerCore: setting('sparkTasksPerCore', 'INGEST_SPARK_TASKS_PER_CORE', 'Spark tasks per executor core for one collection', parsers.positiveInt, ['number']),
   sparkConf: setting('sparkConf', 'INGEST_SPARK_CONF', 'extra Spark settings, comma-separated key=value pairs', parseSparkConf),
   workerHbaseRestUrl: setting('workerHbaseRestUrl', 'INGEST_WORKER_HBASE_REST_URL', 'HBase REST server the Spark workers read from (on EMR: each node\'s own, http://127.0.0.1:8080)', parsers.url),
-} satisfies Record<keyof StepConfig, Setting<unknown>>;
+} satisfies Record<StepSettingKey, Setting<unknown>>;
 
 /** The step settings that are durations (milliseconds in the config; a unit on the command line). */
-export const STEP_DURATIONS: ReadonlySet<keyof StepConfig> = new Set(['visibilityLagMs', 'leaseMs', 'leaseWaitMs']);
+export const STEP_DURATIONS: ReadonlySet<StepSettingKey> = new Set(['visibilityLagMs', 'leaseMs', 'leaseWaitMs']);
 
 /** `a=1,b=2` → { a: '1', b: '2' }. */
 function parseSparkConf(text: string): Record<string, string> {
@@ -143,10 +148,10 @@ export interface ConfigSources {
  * The defaults of the step's settings, as text (the local stack's endpoints when one runs here; the project's
  * pyspark locally, EMR's Spark otherwise). `--help` shows them.
  */
-export function stepDefaults(sources: Pick<ConfigSources, 'env' | 'local' | 'localHome' | 'onCluster'> = {}): Partial<Record<keyof StepConfig, string>> {
+export function stepDefaults(sources: Pick<ConfigSources, 'env' | 'local' | 'localHome' | 'onCluster'> = {}): Partial<Record<StepSettingKey, string>> {
   const env = sources.env ?? process.env;
   const local = sources.local;
-  const defaults: Partial<Record<keyof StepConfig, string>> = {
+  const defaults: Partial<Record<StepSettingKey, string>> = {
     keyService: 'dks',
     hbaseRestUrl: local?.hbaseRestUrl ?? 'http://127.0.0.1:8080',
     dksUrl: local?.dksUrl ?? 'https://127.0.0.1:8443',
@@ -182,6 +187,7 @@ export function stepDefaults(sources: Pick<ConfigSources, 'env' | 'local' | 'loc
 }
 
 export function loadStepConfig(sources: ConfigSources): StepConfig {
+  const local = sources.local;
   const env = sources.env ?? process.env;
   const file = readConfigFile(sources.flags?.config ?? env.INGEST_REPLICA_CONFIG);
   const defaults = stepDefaults(sources);
@@ -192,6 +198,7 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
     workerHbaseRestUrl: fileFlags.workerHbaseRestUrl ?? fileFlags.hbaseRestUrl,
     sparkConf: fileFlags.sparkConf ?? {},
     ...awsTargetOf(fileFlags as Parameters<typeof awsTargetOf>[0], env, local),
+    localStack: local !== undefined,
   };
   const needDks = sources.requireDks !== false && values.keyService === 'dks';
   for (const name of needDks ? (['dksClientCert', 'dksClientKey', 'dksCaCert'] as const) : []) {
@@ -220,6 +227,7 @@ function awsTargetOf(
   return { awsServiceEndpoints, awsEmulator };
 }
 
+/**
  * The JSON config file of settings (`--config` / INGEST_REPLICA_CONFIG), shared by every config module. An unknown
  * key or a value of the wrong JSON type is an error naming the key and the file (`checkConfigFile`).
  */

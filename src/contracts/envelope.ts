@@ -98,6 +98,9 @@ export type QuarantineReason =
   | 'key-id-malformed'
   // DKS kept failing (5xx after retries) on this one key while other keys unwrapped in the same run.
   | 'key-unwrap-failed'
+  // DKS answered 413 (request body too large) or 431 (request headers, i.e. the keyId, too large) for this key.
+  | 'dks-body-too-large'
+  | 'dks-headers-too-large'
   | 'not-utf8'
   | 'not-json'
   | 'too-large';

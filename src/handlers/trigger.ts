@@ -1,3 +1,4 @@
+import { requireConfigured } from '../collections/index.js';
 import { LAUNCH_REQUIRED, loadOrchestratorConfig } from '../config/orchestrator-config.js';
 import { loadScheduleConfig } from '../config/schedule-config.js';
 import { parseDuration } from '../config/settings.js';
@@ -43,14 +44,18 @@ const SAFETY_MS = 60_000;
 export function createTriggerHandler(env: NodeJS.ProcessEnv, logger: Logger = createLogger({ name: 'trigger' })): (event: unknown, context?: LambdaContextLike) => Promise<TriggerHandlerResult> {
   let graph: OrchestratorGraph | undefined;
   let configuredWaitMs = 0;
+  let configuredSecretId = '';
   return async (event, context) => {
     if (graph === undefined) {
       const config = loadOrchestratorConfig({ env, require: LAUNCH_REQUIRED });
       const schedule = loadScheduleConfig({ env });
       graph = buildOrchestratorGraph(config, (at) => launchDecision(at, schedule), logger);
       configuredWaitMs = config.waitMs;
+      configuredSecretId = config.step.collectionsSecret;
     }
     const input = parseEvent(event);
+    // An event may name only configured collections (the secret is read; unreadable → the event fails).
+    if (input.collections !== undefined) requireConfigured(await graph.trigger.collections([]), input.collections, configuredSecretId);
     const remaining = context?.getRemainingTimeInMillis?.();
     const waitMs = Math.max(0, Math.min(input.waitMs ?? configuredWaitMs, remaining === undefined ? Number.POSITIVE_INFINITY : remaining - SAFETY_MS));
     try {

@@ -2,7 +2,8 @@ import { Pool } from 'undici';
 import type { KeyService, KeyServiceStats, WrappedKey } from '../step/ports.js';
 import { isRetryable, toError, type ErrorContext } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
-import { KeyServiceUnavailableError } from './errors.js';
+import { KeyServiceAccessError, KeyServiceUnavailableError } from './errors.js';
+import { DEFAULT_MAX_ANSWER_BYTES, readBoundedAnswer } from './bounded-answer.js';
 import {
   errorForNetworkFailure, errorForStatus, errorCode, parseDecryptBody, parseGenerateBody, type GeneratedDataKey,
 } from './dks-responses.js';
@@ -38,6 +39,8 @@ export interface DksKeyServiceOptions {
   /** Keep-alive connections to DKS, and so requests in flight at once. Default 8. */
   readonly connections?: number;
   readonly logger?: Logger;
+  /** Answers larger than this are refused unread (bounded-answer.ts); default 64 KiB. */
+  readonly maxAnswerBytes?: number;
 }
 
 export interface DksStats extends KeyServiceStats {
@@ -73,10 +76,12 @@ export class DksKeyService implements KeyService {
   private readonly policy: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
   private readonly timeoutMs: number;
   private readonly logger: Logger;
+  private readonly maxAnswerBytes: number;
   private readonly slots: Slots;
   private counts = noCounts();
 
   constructor(options: DksKeyServiceOptions) {
+    this.maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
     this.base = new URL(options.url);
     if (this.base.protocol !== 'https:') throw new TypeError(`DKS URL must be https (mutual TLS): ${options.url}`);
     this.prefix = this.base.pathname.replace(/\/+$/, '');
@@ -203,10 +208,11 @@ export class DksKeyService implements KeyService {
         headers: call.body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'text/plain' },
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
-      // Always read the body: an unread body holds the keep-alive connection.
-      text = await res.body.text();
+      // Always read the body (an unread body holds the keep-alive connection), never more than the cap.
+      text = await readBoundedAnswer(res.body, this.maxAnswerBytes, { ...context, status: res.statusCode });
     } catch (e) {
       signal?.throwIfAborted();
+      if (e instanceof KeyServiceAccessError) throw e;
       throw errorForNetworkFailure(toError(e), call.what, context);
     }
     if (!call.expect.includes(res.statusCode)) throw errorForStatus(res.statusCode, call.what, context);

@@ -4,12 +4,20 @@ import { KeyRejectedError, KeyServiceAccessError } from './errors.js';
 
 /**
  * What DKS answers mean (DESIGN.md §3.2), kept free of any HTTP library so it can be tested on its own:
- * 400 → this key can never be unwrapped; 403 → our client certificate is refused; 408/429/5xx and network
+ * 400 → this key can never be unwrapped; 413/431 → this record's wrapped key / key id is too large; 403 → our client certificate is refused; 408/429/5xx and network
  * failures → transient; TLS trust failures → access error (retrying cannot fix a certificate).
  */
 export function errorForStatus(status: number, what: string, context: ErrorContext): Error {
   const ctx = { ...context, status };
   if (status === 400) return new KeyRejectedError(`DKS refused to ${what} (400): the key can never be unwrapped`, { context: ctx });
+  // The request carries the record's own keyId (query string) and wrapped key (body): when DKS finds either too
+  // large, that record is bad input, not a DKS that is misconfigured (wrapped-key.ts bounds both before a call).
+  if (status === 413) {
+    return new KeyRejectedError(`DKS refused to ${what} (413): the record's encryptedEncryptionKey is too large for DKS`, { reason: 'dks-body-too-large', context: ctx });
+  }
+  if (status === 431) {
+    return new KeyRejectedError(`DKS refused to ${what} (431): the record's keyEncryptionKeyId is too large for DKS's request headers`, { reason: 'dks-headers-too-large', context: ctx });
+  }
   if (status === 401 || status === 403) {
     return new KeyServiceAccessError(
       `DKS refused our client certificate (${status}): it is revoked, expired or not issued by a CA DKS trusts`,
@@ -17,7 +25,7 @@ export function errorForStatus(status: number, what: string, context: ErrorConte
     );
   }
   if (status === 408 || status === 429 || status >= 500) return new TransientError(`DKS answered ${status} to ${what}`, { context: ctx });
-  return new KeyServiceAccessError(`DKS answered an unexpected ${status} to ${what}: check the DKS URL`, { context: ctx });
+  return new KeyServiceAccessError(`DKS answered an unexpected ${status} to ${what}: check the DKS URL (a 404 or 405 means it does not point at the DKS API)`, { context: ctx });
 }
 
 /** Certificate problems on either side of the handshake: a configuration fault, never worth a retry. */

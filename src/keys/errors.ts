@@ -13,6 +13,7 @@ import { PermanentError, TransientError, type ErrorContext } from '../shared/err
 export type KeyRejectionReason = Extract<
   QuarantineReason,
   'unknown-data-key' | 'bad-data-key' | 'wrapped-key-malformed' | 'key-id-malformed' | 'key-unwrap-failed'
+  | 'dks-body-too-large' | 'dks-headers-too-large'
 >;
 
 export class KeyRejectedError extends PermanentError {

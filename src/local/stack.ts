@@ -13,7 +13,6 @@ import { ensureLocalAwsResources } from './aws-resources.js';
 import { seededCollectionNames } from './seeder/collections.js';
 import { LOCAL_AWS_NAMES } from './local-aws-names.js';
 import { identifyAwsServer, localstackCommand, localstackPython, LOCALSTACK_SERVICES, type AwsServer } from './aws-servers.js';
-import { ConfigError } from '../shared/errors.js';
 
 /**
  * The local stack: a real HBase with its REST server, moto for AWS (or LocalStack for S3, KMS, Secrets Manager

@@ -1,4 +1,5 @@
 /** Time helpers: everything is epoch milliseconds, UTC, unless a name says otherwise. */
+import { collectionFolderName } from './collection-folder.js';
 
 /** Parses an ISO-8601 instant or epoch milliseconds; returns undefined when neither. */
 export function parseInstant(text: string): number | undefined {
@@ -21,11 +22,12 @@ export function runFolderName(ms: number): string {
 }
 
 /**
- * A run's output folder (DESIGN.md §3.5): `<prefix>/<db>_<table>/<YYYYMMDD-HHMM>_<correlation id>`. The
+ * A run's output folder (DESIGN.md §3.5): `<prefix>/<db>_<table>/<YYYYMMDD-HHMM>_<correlation id>`, the
+ * collection part spelled injectively (collection-folder.ts). The
  * correlation id makes it unique per run, so two runs triggered in the same minute never share a folder.
  */
 export function runFolderOf(prefix: string, collection: { readonly db: string; readonly table: string }, triggeredTime: number, correlationId: string): string {
-  return `${prefix}/${collection.db}_${collection.table}/${runFolderName(triggeredTime)}_${correlationId}`;
+  return `${prefix}/${collectionFolderName(collection)}/${runFolderName(triggeredTime)}_${correlationId}`;
 }
 
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>

@@ -50,4 +50,6 @@ export interface CollectionConfig {
   readonly db: string;
   readonly table: string;
   readonly pii: boolean;
+  /** false: named on the command line but not listed in the collections secret (an operator's choice). */
+  readonly configured?: boolean;
 }

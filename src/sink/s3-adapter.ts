@@ -4,7 +4,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { PermanentError, TransientError, toError, type IngestError } from '../shared/errors.js';
+import { ConfigError, PermanentError, TransientError, toError, type IngestError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { createInlineEncoder, createThreadEncoder } from './encoder-pool.js';
 import type { ParquetCompression } from './parquet-encoder-adapter.js';
@@ -221,9 +221,22 @@ export interface S3RecordSinkOptions extends S3StoreOptions, SinkSettings {
   /** Encoder threads (default 1); 0 encodes on the calling thread. */
   readonly encoderThreads?: number;
   readonly logger?: Logger;
+  /**
+   * Write without SSE-KMS when no `kmsKeyId` is given. Only the local stack may (moto); anywhere else the
+   * bucket's default encryption is not enough (it may be SSE-S3 or off), so the sink refuses to exist.
+   */
+  readonly allowUnencrypted?: boolean;
 }
 
 export function createS3RecordSink(options: S3RecordSinkOptions): ClosableRecordSink {
+  // Output is decrypted records: it lands encrypted with our KMS key, or not at all.
+  if (options.kmsKeyId === undefined && options.allowUnencrypted !== true) {
+    throw new ConfigError(
+      `no KMS key for the output in bucket ${options.bucket}: outside the local stack every object is written with SSE-KMS. ` +
+        'Fix: set kmsKeyId (--kms-key-id or INGEST_KMS_KEY_ID) to the output key\'s id, ARN or alias',
+      { context: { bucket: options.bucket } },
+    );
+  }
   const compression = options.compression ?? 'snappy';
   const threads = options.encoderThreads ?? 1;
   const encoder = threads === 0 ? createInlineEncoder({ compression }) : createThreadEncoder({ compression, threads });

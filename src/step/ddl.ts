@@ -1,9 +1,10 @@
+import { collectionFolderName } from '../shared/collection-folder.js';
 import type { CollectionConfig } from '../shared/types.js';
 
 /** Athena/Hive DDL for one collection's output (DESIGN.md §3.5): an external table and a `latest` view. */
 export function collectionDdl(collection: CollectionConfig, bucket: string, prefix: string, database = 'ingest_replica'): string {
   const name = `${collection.db}_${collection.table}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-  const location = `s3://${bucket}/${prefix ? `${prefix}/` : ''}${collection.db}_${collection.table}/`;
+  const location = `s3://${bucket}/${prefix ? `${prefix}/` : ''}${collectionFolderName(collection)}/`;
   return `-- ${collection.name}: one folder per run; only folders with a _manifest.json are published runs
 -- (the manifest, _SUCCESS and _quarantine/ start with '_', so Athena reads only the Parquet parts).
 -- Partition by run folder so readers can add exactly the runs whose manifest exists.

@@ -17,3 +17,6 @@ export class CollectionBusyError extends IngestError {}
 
 /** The Spark job failed (a task spent its attempts, or the driver died), or its results do not add up. */
 export class SparkJobError extends IngestError {}
+
+/** A run folder holds the manifest of another collection: the folder mapping or the status row is wrong. */
+export class ForeignManifestError extends IngestError {}

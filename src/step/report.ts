@@ -1,4 +1,15 @@
+import type { CollectionConfig } from '../shared/types.js';
 import type { CollectionSummary } from './run-step.js';
+
+export const NOT_CONFIGURED_NOTE = 'not a configured collection: not in the collections secret';
+
+/** Adds the "not configured" note to the summaries of collections an operator named outside the secret. */
+export function noteUnconfigured(summaries: readonly CollectionSummary[], collections: readonly CollectionConfig[]): CollectionSummary[] {
+  const unconfigured = new Set(collections.filter((c) => c.configured === false).map((c) => c.name));
+  return summaries.map((s) => (unconfigured.has(s.collection)
+    ? { ...s, note: s.note ? `${s.note}; ${NOT_CONFIGURED_NOTE}` : NOT_CONFIGURED_NOTE }
+    : s));
+}
 
 /** One line per collection for logs, and a table for a terminal. */
 export function summaryFields(s: CollectionSummary): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import type { Logger } from '../shared/logger.js';
 import type { CollectionConfig } from '../shared/types.js';
+import { ForeignManifestError } from './errors.js';
 import type { PublishedRun, RecordSink, StatusRow, StatusStore } from './ports.js';
 
 /**
@@ -38,6 +39,7 @@ export async function settleCollection(ports: SettlePorts, collection: Collectio
       continue;
     }
     const published = await ports.sink.published(folder);
+    if (published !== undefined && published.collection !== collection.name) throw foreignManifest(collection, row, published);
     if (published !== undefined && published.correlationId === row.correlationId && published.collection === collection.name) {
       if (await completeFromManifest(ports, collection, row, published, by.correlationId)) completed.push({ row, published });
       continue;
@@ -73,4 +75,14 @@ async function completeFromManifest(ports: SettlePorts, collection: CollectionCo
 
 function markChecked(status: StatusStore, row: StatusRow, at: number): Promise<boolean> {
   return status.transition({ correlationId: row.correlationId, collection: row.collection, triggeredTime: row.triggeredTime, status: row.status, outputChecked: at }, [row.status]);
+}
+
+/** Trusting another collection's manifest would complete this collection with a watermark it never read. */
+function foreignManifest(collection: CollectionConfig, row: StatusRow, published: PublishedRun): ForeignManifestError {
+  return new ForeignManifestError(
+    `run folder ${published.folder} holds the manifest of collection ${published.collection}, not ${collection.name}: ` +
+      'it is not trusted. Two collections mapped to one folder (output written before folder names were made injective?) ' +
+      'or the status row names the wrong folder; check the folder and the row, then ack the row once resolved',
+    { context: { collection: collection.name, correlationId: row.correlationId, folder: published.folder, manifestCollection: published.collection } },
+  );
 }

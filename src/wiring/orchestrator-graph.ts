@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { collectionFromName, selectCollections } from '../collections/index.js';
 import { SecretsManagerCollections } from '../collections/secrets-adapter.js';
 import { APPLICATION_TAG, type OrchestratorConfig } from '../config/orchestrator-config.js';
-import { STEP_DURATIONS, STEP_SETTINGS, type StepConfig } from '../config/step-config.js';
+import { STEP_DURATIONS, STEP_SETTINGS, type StepConfig, type StepSettingKey } from '../config/step-config.js';
 import { projectRoot } from '../local/paths.js';
 import type { AckStatus } from '../orchestrator/admin/index.js';
 import type { ClusterAdminPorts } from '../orchestrator/admin/index.js';
@@ -142,7 +142,7 @@ const IN_STEP_ARGS = new Set(['statusTable', 'collectionsSecret', 'outputBucket'
  * child then talks to the same stack with the same settings, as the step on a cluster uses the cluster's.
  */
 function localStepFlags(step: StepConfig): string[] {
-  return (Object.keys(STEP_SETTINGS) as (keyof StepConfig)[]).flatMap((key) => {
+  return (Object.keys(STEP_SETTINGS) as StepSettingKey[]).flatMap((key) => {
     const value = step[key];
     if (value === undefined || IN_STEP_ARGS.has(key)) return [];
     // Durations are milliseconds here and need a unit on the command line.

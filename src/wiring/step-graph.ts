@@ -75,7 +75,7 @@ export function buildStepGraph(config: StepConfig, logger: Logger, options: Step
       logger,
     });
   const s3 = s3Client(config);
-  const sink = createS3RecordSink({ s3, bucket: config.outputBucket, ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}), logger });
+  const sink = createS3RecordSink({ s3, bucket: config.outputBucket, ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}), allowUnencrypted: config.localStack === true, logger });
   const dynamo = dynamoDocumentClient(config);
   const status = new DynamoStatusStore({ tableName: config.statusTable, client: dynamo, logger });
   const lease = new DynamoCollectionLease({ tableName: config.statusTable, client: dynamo });

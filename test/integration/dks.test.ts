@@ -448,6 +448,76 @@ describe('a collection run against the local DKS (STANDALONE mode)', () => {
   });
 });
 
+describe('crafted cells (issue 16 item 2): quarantined with a reason, never a failed collection', () => {
+  it.each([
+    ['a lone surrogate in keyEncryptionKeyId', { keyEncryptionKeyId: 'STANDALONE\ud800', encryptedEncryptionKey: standaloneWrap(randomBytes(16)) }, 'key-id-malformed'],
+    ['a 70 KB keyEncryptionKeyId', { keyEncryptionKeyId: `cloudhsm:${'7'.repeat(70_000)}`, encryptedEncryptionKey: standaloneWrap(randomBytes(16)) }, 'key-id-malformed'],
+    ['a 20 KB encryptedEncryptionKey', { keyEncryptionKeyId: 'STANDALONE', encryptedEncryptionKey: randomBytes(15_000).toString('base64') }, 'wrapped-key-malformed'],
+  ])('%s: its records are quarantined before any DKS call, the rest decrypt', async (_, crafted, reason) => {
+    const good = { key: randomBytes(16), wrapped: fresh() };
+    good.wrapped = { keyEncryptionKeyId: 'STANDALONE', encryptedEncryptionKey: standaloneWrap(good.key) };
+    const keys = runKeys(dks());
+    const batch = await decode([...cellsUnder(crafted, randomBytes(16), 2), ...cellsUnder(good.wrapped, good.key, 3)], keys);
+    expect(batch.rows).toHaveLength(3);
+    expect(reasons(batch)).toEqual({ [reason]: 2 });
+    expect(server.stats().decrypt.calls).toBe(1);
+  });
+
+  describe('against a DKS with small request limits', () => {
+    let small: DksServer;
+    beforeAll(async () => {
+      small = await startDksServer({ tls: { cert: pems.serverCert, key: pems.serverKey, ca: pems.ca }, port: 0, maxBodyBytes: 64, maxHeaderBytes: 1024 });
+    });
+    afterAll(async () => small?.close());
+    const smallDks = () => dks({ url: small.url });
+    const post = (keyId: string, body: string) => raw(`/datakey/actions/decrypt?keyId=${encodeURIComponent(keyId)}&correlationId=c`, {
+      method: 'POST', body, cert: pems.clientCert, key: pems.clientKey, url: small.url,
+    }).catch((e: unknown) => e);
+
+    it('answers 413 to a body over its limit and 431 to headers over its limit, as a real server', async () => {
+      expect(await post('STANDALONE', randomBytes(200).toString('base64'))).toMatchObject({ status: 413 });
+      expect(await post(`cloudhsm:${'1'.repeat(1500)}`, standaloneWrap(randomBytes(16)))).toMatchObject({ status: 431 });
+    });
+
+    it('quarantines a record whose wrapped key DKS finds too large (413) as dks-body-too-large', async () => {
+      const big = { keyEncryptionKeyId: 'STANDALONE', encryptedEncryptionKey: randomBytes(200).toString('base64') };
+      const error = await smallDks().unwrap(big, 'corr-413').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KeyRejectedError);
+      expect(error).toMatchObject({ reason: 'dks-body-too-large', context: { status: 413 } });
+      expect((error as Error).message).not.toMatch(/DKS URL/);
+      const batch = await decode(cellsUnder(big, randomBytes(16), 2), runKeys(smallDks()));
+      expect(reasons(batch)).toEqual({ 'dks-body-too-large': 2 });
+    });
+
+    it('quarantines a record whose key id DKS finds too large (431) as dks-headers-too-large', async () => {
+      const long = { keyEncryptionKeyId: `cloudhsm:${'1'.repeat(1500)}`, encryptedEncryptionKey: standaloneWrap(randomBytes(16)) };
+      const error = await smallDks().unwrap(long, 'corr-431').catch((e: unknown) => e);
+      expect(error).toMatchObject({ reason: 'dks-headers-too-large', context: { status: 431 } });
+      expect((error as Error).message).not.toMatch(/DKS URL/);
+      const batch = await decode(cellsUnder(long, randomBytes(16), 2), runKeys(smallDks()));
+      expect(reasons(batch)).toEqual({ 'dks-headers-too-large': 2 });
+    });
+  });
+});
+
+describe('DKS answer cap (issue 16 item 3)', () => {
+  it('refuses an answer over the cap without reading it whole, naming the cap', async () => {
+    await admin('/__faults', 'POST', { answerPadBytes: 50 * 1024 * 1024 });
+    const before = process.memoryUsage().rss;
+    const error = await dks({ maxAnswerBytes: 64 * 1024 }).unwrap(fresh(), 'corr-cap').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyServiceAccessError);
+    expect((error as Error).message).toMatch(/over 65536 bytes \(the cap on a DKS answer\)/);
+    expect(process.memoryUsage().rss - before).toBeLessThan(40 * 1024 * 1024);
+  });
+
+  it('reads an answer under the cap as before', async () => {
+    await admin('/__faults', 'POST', { answerPadBytes: 1000 });
+    const key = randomBytes(16);
+    const unwrapped = await dks().unwrap({ keyEncryptionKeyId: 'STANDALONE', encryptedEncryptionKey: standaloneWrap(key) }, 'corr-cap');
+    expect(unwrapped.equals(key)).toBe(true);
+  });
+});
+
 describe('local DKS in emulated HSM mode', () => {
   let hsmServer: DksServer;
   let client: DksKeyService;

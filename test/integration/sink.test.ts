@@ -101,7 +101,7 @@ describe('S3 record sink on moto', () => {
       const tagging = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
       expect(Object.fromEntries((tagging.TagSet ?? []).map((t) => [t.Key, t.Value]))).toEqual({ pii: 'true', db: 'core', table: 'addresses' });
     }
-    expect(await createS3RecordSink({ s3, bucket }).published(folder)).toEqual(run);
+    expect(await createS3RecordSink({ s3, bucket, kmsKeyId }).published(folder)).toEqual(run);
   });
 
   it('aborts the multipart upload when a chunk upload fails, and abort() leaves nothing in the folder', async () => {
@@ -131,7 +131,7 @@ describe('S3 record sink on moto', () => {
     const pending = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${folder}/` }));
     expect(pending.Uploads ?? []).toEqual([]);
     expect(await store.list(`${folder}/`)).toEqual([]);
-    expect(await createS3RecordSink({ s3, bucket }).published(folder)).toBeUndefined();
+    expect(await createS3RecordSink({ s3, bucket, kmsKeyId }).published(folder)).toBeUndefined();
   });
 
   it('abort() during uploads stops them and leaves no object or multipart upload behind, even later', async () => {

@@ -1,6 +1,9 @@
+import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeLegacySecret } from '../../src/collections/index.js';
 import { createTriggerHandler } from '../../src/handlers/trigger.js';
 import { silentLogger } from '../../src/shared/logger.js';
+import { ConfigError } from '../../src/shared/errors.js';
 import { stopClusters } from '../../src/orchestrator/admin/index.js';
 import { DynamoStatusStore } from '../../src/status/dynamo-status-adapter.js';
 import { dynamoDocumentClient } from '../../src/wiring/aws-clients.js';
@@ -10,11 +13,18 @@ import { orchestratorFixture, type OrchestratorFixture } from '../support/orches
 describe('the trigger Lambda handler (configuration from the environment only)', () => {
   let fx: OrchestratorFixture;
   let env: NodeJS.ProcessEnv;
+  let secrets: SecretsManagerClient;
+  // The only collection the handler's collections secret lists: an event may name no other.
+  const collection = uniqueCollection('lambda');
+  const [db = '', table = ''] = collection.split(':');
 
   beforeAll(async () => {
     fx = await orchestratorFixture('handler');
     const stack = localStack();
+    secrets = new SecretsManagerClient({ endpoint: stack.awsEndpointUrl, region: stack.awsRegion, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await secrets.send(new CreateSecretCommand({ Name: `/handler/${fx.id}`, SecretString: encodeLegacySecret([{ db, table, pii: true }]) }));
     env = {
+      INGEST_COLLECTIONS_SECRET: `/handler/${fx.id}`,
       AWS_ENDPOINT_URL: stack.awsEndpointUrl,
       AWS_REGION: stack.awsRegion,
       INGEST_STATUS_TABLE: fx.statusTable,
@@ -30,14 +40,26 @@ describe('the trigger Lambda handler (configuration from the environment only)',
       INGEST_DKS_CERT_SECRET: '/ingest-replica/dks-client',
       INGEST_KMS_KEY_ID: 'alias/ingest-replica-output',
       INGEST_OUTPUT_BUCKET: 'ingest-replica-output',
-      INGEST_COLLECTIONS_SECRET: '/intraday/collections',
     };
   });
-  afterAll(async () => fx?.cleanup());
+  afterAll(async () => {
+    await secrets?.send(new DeleteSecretCommand({ SecretId: `/handler/${fx.id}`, ForceDeleteWithoutRecovery: true })).catch(() => undefined);
+    secrets?.destroy();
+    await fx?.cleanup();
+  });
+
+  it('refuses an event naming tables the collections secret does not list, launching nothing (issue 16 item 4)', async () => {
+    const handle = createTriggerHandler(env, silentLogger);
+    const error = await handle({ force: true, collections: ['hbase:meta', 'otherteam:payroll', collection] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/names "hbase:meta", "otherteam:payroll", not in the collections secret \/handler\//);
+    expect(await fx.clusters()).toEqual([]);
+    const store = new DynamoStatusStore({ tableName: fx.statusTable, client: dynamoDocumentClient(fx.config().step) });
+    expect(await store.lastCompletedEnd('otherteam:payroll')).toBeUndefined();
+  });
 
   it('returns refusals and deferrals as outcomes, launches when forced, and ends its wait before Lambda would stop it', async () => {
     const handle = createTriggerHandler(env, silentLogger);
-    const collection = uniqueCollection('lambda');
 
     const refused = await handle({ at: '2026-01-04T03:00:00Z', collections: [collection] });
     expect(refused).toMatchObject({ outcome: 'refused' });

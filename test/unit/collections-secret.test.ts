@@ -110,7 +110,7 @@ describe('selectCollections', () => {
   it('takes requested collections from the configuration, else from their names with pii true', () => {
     expect(selectCollections(configured, ['calc:parts', 'new:one', 'calc:parts'])).toEqual([
       configured[1],
-      { name: 'new:one', db: 'new', table: 'one', pii: true },
+      { name: 'new:one', db: 'new', table: 'one', pii: true, configured: false },
     ]);
   });
 });

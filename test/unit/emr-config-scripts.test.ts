@@ -235,3 +235,18 @@ describe('emr-config/s3/output-bucket-lifecycle.json', () => {
     })]);
   });
 });
+
+describe('emr-config/s3/output-bucket-policy.json (issue 16 item 5)', () => {
+  interface Statement { Sid: string; Effect: string; Action: string; Resource: string | string[]; Condition: Record<string, Record<string, string>> }
+  const policy = JSON.parse(read('emr-config/s3/output-bucket-policy.json')) as { Statement: Statement[] };
+  const denies = policy.Statement.filter((s) => s.Effect === 'Deny' && s.Action === 's3:PutObject');
+
+  it('denies a PutObject whose encryption is not aws:kms, and one without the header', () => {
+    expect(denies).toContainEqual(expect.objectContaining({ Resource: 'arn:aws:s3:::${OutputBucket}/*', Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' } } }));
+    expect(denies).toContainEqual(expect.objectContaining({ Resource: 'arn:aws:s3:::${OutputBucket}/*', Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } } }));
+  });
+
+  it('allows nothing: it only narrows what the roles grant', () => {
+    expect(policy.Statement.every((s) => s.Effect === 'Deny')).toBe(true);
+  });
+});

@@ -93,3 +93,12 @@ describe('data key encoding', () => {
     expect(decodeDataKey(42)).toBeUndefined();
   });
 });
+
+describe('DKS 413 and 431 (issue 16 item 2)', () => {
+  it.each([[413, 'dks-body-too-large'], [431, 'dks-headers-too-large']])('maps %i to a record refusal with its own reason, not "check the DKS URL"', (status, reason) => {
+    const error = errorForStatus(status, 'decrypt a data key', {});
+    expect(error).toBeInstanceOf(KeyRejectedError);
+    expect(error).toMatchObject({ reason });
+    expect(error.message).not.toMatch(/DKS URL/);
+  });
+});

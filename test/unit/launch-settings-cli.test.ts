@@ -74,8 +74,13 @@ describe('the step on an EMR node', () => {
     const onNode = await cli(run, bare({ EMR_JOB_FLOW_FILE: jobFlow, ...set }));
     expect(onNode.stderr).not.toContain('EMR node');
     expect(onNode.code, onNode.stderr).toBe(1);
-    const offNode = await cli(run, bare({ EMR_JOB_FLOW_FILE: join(home, 'none.json'), ...set, INGEST_KMS_KEY_ID: '' }));
+    const { DKS_URL: _dksUrl, ...withoutDksUrl } = set;
+    const offNode = await cli(run, bare({ EMR_JOB_FLOW_FILE: join(home, 'none.json'), ...withoutDksUrl }));
     expect(offNode.stderr).not.toContain('EMR node');
     expect(offNode.code, offNode.stderr).toBe(1);
+    // Off EMR too, output is never written without SSE-KMS outside the local stack (issue 16.5).
+    const noKey = await cli(run, bare({ EMR_JOB_FLOW_FILE: join(home, 'none.json'), ...set, INGEST_KMS_KEY_ID: '' }));
+    expect(noKey.code, noKey.stderr).toBe(2);
+    expect(noKey.stderr).toContain('no KMS key for the output');
   });
 });

@@ -17,9 +17,11 @@ export interface FaultSettings {
   readonly failKeys: readonly string[];
   /** Drop every non-admin connection without an answer (a network failure). */
   readonly down: boolean;
+  /** When > 0, a decrypt's 200 answer carries this many bytes of padding (a misbehaving DKS or proxy). */
+  readonly answerPadBytes: number;
 }
 
-export const NO_FAULTS: FaultSettings = Object.freeze({ failRate: 0, failStatus: 503, delayMs: 0, rejectKeys: [], failKeys: [], down: false });
+export const NO_FAULTS: FaultSettings = Object.freeze({ failRate: 0, failStatus: 503, delayMs: 0, rejectKeys: [], failKeys: [], down: false, answerPadBytes: 0 });
 
 /** Validates a `POST /__faults` body; omitted fields take their default (off), so each POST is the whole setting. */
 export function parseFaults(body: unknown): FaultSettings | string {
@@ -34,5 +36,6 @@ export function parseFaults(body: unknown): FaultSettings | string {
   if (!Array.isArray(f.rejectKeys) || !f.rejectKeys.every((k) => typeof k === 'string')) return 'rejectKeys must be an array of strings';
   if (!Array.isArray(f.failKeys) || !f.failKeys.every((k) => typeof k === 'string')) return 'failKeys must be an array of strings';
   if (typeof f.down !== 'boolean') return 'down must be a boolean';
+  if (!Number.isInteger(f.answerPadBytes) || f.answerPadBytes < 0 || f.answerPadBytes > 1 << 30) return 'answerPadBytes must be an integer in [0, 2^30]';
   return Object.freeze({ ...f, rejectKeys: [...f.rejectKeys], failKeys: [...f.failKeys] });
 }

@@ -29,16 +29,20 @@ export interface RouteContext {
   readonly counters: DksCounters;
   faults: FaultSettings;
   readonly random: () => number;
+  /** A decrypt body larger than this is answered 413. */
+  readonly maxBodyBytes: number;
 }
 
 export type Note = string | undefined;
 
-const MAX_BODY = 16 * 1024;
+/** The decrypt body limit when none is given: a wrapped key is well under 1 KB. */
+export const DEFAULT_MAX_BODY = 16 * 1024;
+const MAX_BODY = DEFAULT_MAX_BODY;
 const DECRYPT_PATH = '/datakey/actions/decrypt';
 
 export async function decrypt(ctx: RouteContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<Note> {
   ctx.counters.decrypt.calls += 1;
-  const body = (await readBody(req, MAX_BODY)).trim();
+  const body = (await readBody(req, ctx.maxBodyBytes)).trim();
   if (await injectedFailure(ctx, res)) {
     ctx.counters.decrypt.failed += 1;
     return 'injected failure';
@@ -63,7 +67,9 @@ export async function decrypt(ctx: RouteContext, req: IncomingMessage, res: Serv
   try {
     const plaintext = await backend.decrypt(keyId, body);
     ctx.counters.decrypt.ok += 1;
-    sendJson(res, 200, { dataKeyDecryptionKeyId: keyId, plaintextDataKey: plaintext.toString('base64'), correlationId });
+    const answer = { dataKeyDecryptionKeyId: keyId, plaintextDataKey: plaintext.toString('base64'), correlationId };
+    if (ctx.faults.answerPadBytes > 0) return sendPadded(res, answer, ctx.faults.answerPadBytes);
+    sendJson(res, 200, answer);
     return undefined;
   } catch (e) {
     const error = toError(e);
@@ -145,4 +151,27 @@ async function injectedFailure(ctx: RouteContext, res: ServerResponse): Promise<
     return true;
   }
   return false;
+}
+
+/** A 200 answer with `padBytes` of padding, streamed in 1 MiB chunks (the server never holds it whole). */
+function sendPadded(res: ServerResponse, answer: Record<string, string>, padBytes: number): Note {
+  const head = `${JSON.stringify(answer).slice(0, -1)},"padding":"`;
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(head) + padBytes + 2 });
+  res.write(head);
+  const chunk = Buffer.alloc(1 << 20, 'x');
+  let left = padBytes;
+  const pump = (): void => {
+    while (left > 0) {
+      const n = Math.min(left, chunk.length);
+      left -= n;
+      if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end('"}');
+  };
+  res.on('close', () => { left = 0; });
+  pump();
+  return `answer padded by ${padBytes} bytes (fault injection)`;
 }

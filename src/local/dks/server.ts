@@ -8,7 +8,7 @@ import { StandaloneDataKeys, type DataKeyBackend } from './data-keys.js';
 import type { HsmDataKeys } from './hsm-keys.js';
 import { NO_FAULTS, type FaultSettings } from './faults.js';
 import { BodyTooLarge, sendJson } from './http.js';
-import { admin, decrypt, generate, healthcheck, newCounters, type DksCounters, type Note, type RouteContext } from './routes.js';
+import { admin, decrypt, DEFAULT_MAX_BODY, generate, healthcheck, newCounters, type DksCounters, type Note, type RouteContext } from './routes.js';
 
 /**
  * A local Data Key Service (DESIGN.md §3.2, §5): HTTPS that asks every client for a certificate and answers
@@ -34,6 +34,12 @@ export interface DksServerOptions {
   readonly logger?: Logger;
   /** Injected for tests of `failRate`. */
   readonly random?: () => number;
+  /**
+   * Request limits, as a real server has them: a larger body is answered 413, larger headers (request line
+   * and query string included) 431. Defaults: 16 KiB each (Node's own header default).
+   */
+  readonly maxBodyBytes?: number;
+  readonly maxHeaderBytes?: number;
 }
 
 export interface DksServer {
@@ -56,6 +62,7 @@ export async function startDksServer(options: DksServerOptions): Promise<DksServ
     counters: newCounters(),
     faults: NO_FAULTS,
     random: options.random ?? Math.random,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
   };
   const server = createServer({
     cert: options.tls.cert,
@@ -65,6 +72,8 @@ export async function startDksServer(options: DksServerOptions): Promise<DksServ
     // Checked per request instead, to answer 403 like DKS rather than abort the handshake.
     rejectUnauthorized: false,
     minVersion: 'TLSv1.2',
+    // Node answers 431 itself past this size, as Tomcat/Jetty in front of the real DKS do.
+    maxHeaderSize: options.maxHeaderBytes ?? 16 * 1024,
   }, (req, res) => {
     void handle(ctx, req, res, logger);
   });

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { collectionFolderName } from '../../shared/collection-folder.js';
 import { DeleteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createS3ObjectStore } from '../../sink/index.js';
@@ -37,8 +38,8 @@ export async function resetLocalCollection(
       start = page.LastEvaluatedKey;
     } while (start);
     const store = createS3ObjectStore({ s3, bucket: names.bucket });
-    const [db, table] = names.collection.split(':');
-    await store.delete(await store.list(`${names.outputPrefix}/${db}_${table}/`));
+    const [db = '', table = ''] = names.collection.split(':');
+    await store.delete(await store.list(`${names.outputPrefix}/${collectionFolderName({ db, table })}/`));
   } catch (error) {
     // A stack that was never seeded has no table or bucket yet: nothing to forget.
     if (!/ResourceNotFound|NoSuchBucket|non-existent table/i.test(String((error as Error).name) + String((error as Error).message))) throw error;
