@@ -47,7 +47,10 @@ export async function deployLocal(request: LocalDeployRequest): Promise<Deployed
       await publishAssets(s3, outdir, request);
       await cfn.send(new CreateStackCommand({
         StackName: request.stackName, TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'],
-      }));
+      })).catch((error: unknown) => {
+        if ((error as Error).name !== 'AlreadyExistsException') throw error;
+        throw new Error(`stack ${request.stackName} already exists on this local stack. Fix: deploy under another --stack-name, or start afresh with \`ingest-replica local down && ingest-replica local up\``);
+      });
       const stack = await waitForStack(cfn, request.stackName);
       const { StackResources } = await cfn.send(new DescribeStackResourcesCommand({ StackName: request.stackName }));
       const created = new Set((StackResources ?? []).map((r) => r.LogicalResourceId));

@@ -13,6 +13,8 @@ export const MOTO_UNSUPPORTED: Readonly<Record<string, string>> = {
   'AWS::CloudWatch::Alarm': 'the alarms on trigger failures, deferred runs and purge errors',
   'AWS::Logs::MetricFilter': 'the metric filter counting deferred runs',
   'AWS::Lambda::EventInvokeConfig': 'no async retries of the trigger',
+  // moto's CloudFormation reports this one CREATE_COMPLETE, but its EMR API never sees it (moto 5.2.1).
+  'AWS::EMR::SecurityConfiguration': 'the EMR security configuration: locally trigger --local creates one under the same name on moto\'s EMR',
   'Custom::CDKBucketDeployment': 'the artifact upload (a custom resource moto cannot run); trigger --local needs none',
 };
 

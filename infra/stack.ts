@@ -199,7 +199,7 @@ export class IngestReplicaStack extends Stack {
         }),
       },
     });
-    const securityConfiguration = new emr.CfnSecurityConfiguration(this, 'EmrSecurityConfiguration', {
+    const securityConfiguration = !deployment.deploys('AWS::EMR::SecurityConfiguration') ? undefined : new emr.CfnSecurityConfiguration(this, 'EmrSecurityConfiguration', {
       name: Aws.STACK_NAME,
       securityConfiguration: {
         EncryptionConfiguration: {
@@ -213,6 +213,9 @@ export class IngestReplicaStack extends Stack {
       },
     });
 
+    // Named after the stack; the Lambda's setting refers to the resource (so it exists first) where it is created.
+    const securityConfigurationName = securityConfiguration?.ref ?? Aws.STACK_NAME;
+
     // ── Lambdas ──────────────────────────────────────────────────────────────────────────────────────
     const code = lambda.Code.fromAsset(lambdaBundle());
     const artifactsUri = `s3://${this.artifactsBucket.bucketName}/${ARTIFACTS_PREFIX}`;
@@ -221,7 +224,7 @@ export class IngestReplicaStack extends Stack {
       collectionsSecret: collectionsSecretName, alertsTopicArn: this.topic.topicArn,
       emrLogUri: `s3://${this.artifactsBucket.bucketName}/${EMR_LOGS_PREFIX}`,
       artifactsUri, stepConfigUri: `${artifactsUri}/config/step-config.json`,
-      securityConfiguration: securityConfiguration.ref, serviceRole: serviceRole.roleName,
+      securityConfiguration: securityConfigurationName, serviceRole: serviceRole.roleName,
       instanceProfile: instanceProfile.ref, logRetentionDays: cli.logRetentionDays ?? '30',
       artifactVersion: cli.artifactVersion ?? ownVersion(),
       clusterNamePrefix: cli.clusterNamePrefix ?? PURGE_NAME_PREFIX,
@@ -273,7 +276,7 @@ export class IngestReplicaStack extends Stack {
     // What operators and the local-deploy test look up: the deployed names, under the CLI's setting keys.
     const outputs: Record<string, string> = {
       statusTable: this.table.tableName, outputBucket: this.outputBucket.bucketName, kmsKeyId: this.key.keyArn,
-      alertsTopicArn: this.topic.topicArn, collectionsSecret: collectionsSecretName, securityConfiguration: securityConfiguration.ref,
+      alertsTopicArn: this.topic.topicArn, collectionsSecret: collectionsSecretName, securityConfiguration: securityConfigurationName,
       serviceRole: serviceRole.roleName, instanceProfile: instanceProfile.ref, artifactsUri, triggerFunction: this.triggerFunction.functionName,
       purgeFunction: this.purgeFunction.functionName, purgeRule: purgeRule.rule.ruleName, clusterLogGroup: clusterLogGroup.logGroupName,
     };
