@@ -45,11 +45,15 @@ export async function deployLocal(request: LocalDeployRequest): Promise<Deployed
     const cfn = new CloudFormationClient(aws);
     try {
       await publishAssets(s3, outdir, request);
+      // moto accepts a second CreateStack under a name it already has: ask first.
+      const existing = await cfn.send(new DescribeStacksCommand({ StackName: request.stackName })).then((r) => r.Stacks ?? [], () => []);
+      if (existing.some((st) => st.StackStatus !== 'DELETE_COMPLETE')) {
+        throw new Error(`stack ${request.stackName} already exists on this local stack (names in .local/deployed.json). Fix: deploy under another --stack-name and settings file, or start afresh with \`ingest-replica local down && ingest-replica local up\``);
+      }
       await cfn.send(new CreateStackCommand({
         StackName: request.stackName, TemplateBody: JSON.stringify(template), Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'],
       })).catch((error: unknown) => {
-        if ((error as Error).name !== 'AlreadyExistsException') throw error;
-        throw new Error(`stack ${request.stackName} already exists on this local stack. Fix: deploy under another --stack-name, or start afresh with \`ingest-replica local down && ingest-replica local up\``);
+        throw new Error(`creating stack ${request.stackName} on moto failed: ${(error as Error).message}. A name in ${request.settingsFile} (statusTable, outputBucket, logGroupName) may belong to an earlier deployment: use other names, or restart the local stack`);
       });
       const stack = await waitForStack(cfn, request.stackName);
       const { StackResources } = await cfn.send(new DescribeStackResourcesCommand({ StackName: request.stackName }));

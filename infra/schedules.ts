@@ -37,7 +37,7 @@ export class LaunchSchedules extends Construct {
           retryPolicy: { maximumRetryAttempts: 0 },
         },
       });
-      s.addDependency(group);
+      s.node.addDependency(group);
       return s;
     });
   }

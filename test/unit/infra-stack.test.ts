@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { LAUNCH_REQUIRED, ORCHESTRATOR_SETTINGS } from '../../src/config/orchestrator-config.js';
@@ -6,6 +9,7 @@ import { SCHEDULE_SETTINGS } from '../../src/config/schedule-config.js';
 import { eventActions } from '../../src/orchestrator/purge/index.js';
 import { MOTO_UNSUPPORTED } from '../../infra/moto-support.js';
 import { readPolicyFile } from '../../infra/iam-policies.js';
+import { LAMBDA_HANDLERS, lambdaBundle } from '../../infra/lambda-bundle.js';
 import { synthStack } from '../support/infra.js';
 
 type Json = Record<string, unknown>;
@@ -135,6 +139,19 @@ describe('IngestReplicaStack: schedule, purge rule, trigger environment', () => 
     expect(env).toMatchObject({ INGEST_EMR_SUBNET_ID: 'subnet-0abc1234', INGEST_HBASE_ROOT_DIR: 's3://primary-hbase-root/hbase', INGEST_STATUS_TABLE: 'intraday-job-status', INGEST_LAUNCH_SLOTS: '15 9-11 MON-FRI; 45 18 SAT' });
     expect(props(fn)).toMatchObject({ Runtime: 'nodejs24.x', Handler: 'dist/trigger.handler', Timeout: 900 });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
+  });
+});
+
+describe('the Lambda code (build/lambda/, built at synth)', () => {
+  it('loads both handlers and carries the launch templates where the trigger looks for them', async () => {
+    const dir = lambdaBundle();
+    for (const h of Object.values(LAMBDA_HANDLERS)) {
+      const [file, name] = h.handler.split('.') as [string, string];
+      const mod = (await import(pathToFileURL(join(dir, `${file}.js`)).href)) as Record<string, unknown>;
+      expect(typeof mod[name], h.handler).toBe('function');
+    }
+    expect(existsSync(join(dir, 'emr-config', 'cluster', 'cluster.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toMatchObject({ type: 'module' });
   });
 });
 
