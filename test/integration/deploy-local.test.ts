@@ -8,7 +8,7 @@ import { CloudFormationClient, DeleteStackCommand } from '@aws-sdk/client-cloudf
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeClusterCommand, EMRClient } from '@aws-sdk/client-emr';
-import { DescribeRuleCommand, EventBridgeClient, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand, DeleteEventBusCommand, DeleteRuleCommand, DescribeRuleCommand, EventBridgeClient, ListTargetsByRuleCommand, PutEventsCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,9 @@ import { HBaseAdmin } from '../../src/local/hbase-process.js';
 import { DynamoStatusStore } from '../../src/status/dynamo-status-adapter.js';
 import { dynamoDocumentClient } from '../../src/wiring/aws-clients.js';
 import { localStack, seedLocal, uniqueCollection } from '../support/local-stack.js';
+import { SqsInbox } from '../support/orchestrator.js';
 import { publishedFolders } from '../support/published-output.js';
+import { eventActions } from '../../src/orchestrator/purge/index.js';
 
 const exec = promisify(execFile);
 const stack = localStack();
@@ -82,6 +84,39 @@ describe('make deploy-local: the CDK stack created on moto through CloudFormatio
     expect(logGroups?.map((g) => [g.logGroupName, g.retentionInDays])).toEqual([[`/app/ingest-replica-incremental-it-${id}`, 30]]);
     logs.destroy();
 
+  });
+
+  it('the deployed rule\'s pattern, matched by moto\'s EventBridge, lets through exactly the events the purge handler acts on', async () => {
+    const events = new EventBridgeClient(aws);
+    const { EventPattern } = await events.send(new DescribeRuleCommand({ Name: deployed.purgeRule }));
+    // A twin of the deployed rule (same pattern) on a bus of its own, whose target is a queue we can read: moto
+    // cannot invoke the deployed rule's Lambda target (its PutEvents fails on one).
+    const inbox = await SqsInbox.create(stack.awsEndpointUrl as string, stack.awsRegion, `purge-pattern-${id}`);
+    const twin = `purge-pattern-${id}`;
+    await events.send(new CreateEventBusCommand({ Name: twin }));
+    await events.send(new PutRuleCommand({ Name: twin, EventBusName: twin, EventPattern }));
+    await events.send(new PutTargetsCommand({ Rule: twin, EventBusName: twin, Targets: [{ Id: 'inbox', Arn: inbox.arn }] }));
+    const sent: { clusterId: string; accepted: boolean }[] = [];
+    const entries = [];
+    for (const source of ['aws.emr', 'aws.ec2']) {
+      for (const detailType of ['EMR Cluster State Change', 'EMR Step Status Change']) {
+        for (const state of ['RUNNING', 'WAITING', 'TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS']) {
+          const clusterId = `j-${id.toUpperCase()}${sent.length}`;
+          const detail = { clusterId, state, name: `${clusterNamePrefix}-x` };
+          sent.push({ clusterId, accepted: eventActions({ source, 'detail-type': detailType, detail })[0]?.kind === 'purge' && source === 'aws.emr' });
+          entries.push({ EventBusName: twin, Source: source, DetailType: detailType, Detail: JSON.stringify(detail) });
+        }
+      }
+    }
+    for (let i = 0; i < entries.length; i += 10) await events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
+    const received = (await inbox.drain()).map((m) => (m as unknown as { detail: { clusterId: string } }).detail.clusterId).sort();
+    expect(received).toEqual(sent.filter((e) => e.accepted).map((e) => e.clusterId).sort());
+    expect(received).toHaveLength(2);
+    await events.send(new RemoveTargetsCommand({ Rule: twin, EventBusName: twin, Ids: ['inbox'] }));
+    await events.send(new DeleteRuleCommand({ Name: twin, EventBusName: twin }));
+    await events.send(new DeleteEventBusCommand({ Name: twin }));
+    await inbox.delete();
+    events.destroy();
   });
 
   it('trigger --local and run work against the deployed names: output in the deployed bucket, status in the deployed table', async () => {
