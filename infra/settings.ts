@@ -1,4 +1,4 @@
-import { ORCHESTRATOR_SETTINGS, LAUNCH_REQUIRED } from '../src/config/orchestrator-config.js';
+import { ORCHESTRATOR_SETTINGS } from '../src/config/orchestrator-config.js';
 import { SCHEDULE_DEFAULTS, SCHEDULE_SETTINGS, loadScheduleConfig } from '../src/config/schedule-config.js';
 import { STEP_SETTINGS, readConfigFile } from '../src/config/step-config.js';
 import type { Setting } from '../src/config/settings.js';
@@ -114,6 +114,3 @@ export function loadDeploySettings(context: ContextLookup): DeploySettings {
 function missing(key: string, description: string): DeploySettingsError {
   return new DeploySettingsError(`${key} is not set. ${FIX} (${description}).`, key);
 }
-
-/** Re-exported for the stack and its tests: the settings every launch needs (the orchestrator's own list). */
-export { LAUNCH_REQUIRED };
