@@ -17,10 +17,10 @@ NODE := $(LOCAL_NODE)
 endif
 export PATH := $(dir $(NODE)):$(PATH)
 
-SOURCES   := $(shell find src -name '*.ts' 2>/dev/null)
+SOURCES   := $(shell find src infra -name '*.ts' 2>/dev/null)
 HBASE_JAR := hbase-local/target/hbase-local.jar
 
-.PHONY: help node deps moto py localstack build hbase stack stack-down seed demo test soak unit lint cycles check bench bundle clean
+.PHONY: help node deps moto py localstack build hbase stack stack-down seed demo test soak unit lint cycles check bench bundle deploy-local synth clean
 help:
 	@echo "make demo   set up everything and run the main job on the local stack"
 	@echo "make test   set up everything and run the whole suite"
@@ -88,7 +88,7 @@ lint: deps
 	npx tsc -p tsconfig.test.json
 
 cycles: deps
-	npx depcruise --config .dependency-cruiser.cjs src
+	npx depcruise --config .dependency-cruiser.cjs src infra
 
 check: lint cycles
 
@@ -115,6 +115,15 @@ bench: build hbase moto py
 # The EMR artifact: build/ingest-replica-<version>.tar.gz (+ .sha256); BUNDLE_FLAGS=--no-runtimes skips Node.
 bundle: deps
 	bash scripts/bundle.sh $(BUNDLE_FLAGS)
+
+# The CDK app (infra/): synthesize for AWS (cdk.out/; settings: CDK_CONTEXT='-c config=deploy.json'), or deploy it
+# into the local stack's moto through CloudFormation (names written to .local/deployed.json).
+synth: build
+	npx cdk synth $(CDK_CONTEXT) >/dev/null && echo "cdk.out/ written"
+
+deploy-local: build hbase moto
+	./bin/ingest-replica local up
+	source .local/stack.env && node dist/infra/deploy-local.js $(DEPLOY_LOCAL_ARGS)
 
 clean:
 	rm -rf dist hbase-local/target

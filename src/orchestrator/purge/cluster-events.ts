@@ -15,7 +15,9 @@ export type EventAction =
   | { readonly kind: 'purge'; readonly change: ClusterStateChange }
   | { readonly kind: 'skip'; readonly reason: string; readonly clusterId?: string };
 
-const DETAIL_TYPE = 'EMR Cluster State Change';
+/** The detail-type the purge acts on; the EventBridge rule (infra/purge-rule.ts) matches this constant. */
+export const CLUSTER_STATE_CHANGE = 'EMR Cluster State Change';
+const DETAIL_TYPE = CLUSTER_STATE_CHANGE;
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
