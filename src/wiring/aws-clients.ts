@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EMRClient } from '@aws-sdk/client-emr';
+import { GlueClient } from '@aws-sdk/client-glue';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -38,6 +39,7 @@ export const dynamoDocumentClient = (t: AwsTarget): DynamoDBDocumentClient =>
 export const secretsClient = (t: AwsTarget): SecretsManagerClient => namingEndpoint(new SecretsManagerClient(common(t)));
 export const emrClient = (t: AwsTarget): EMRClient => namingEndpoint(new EMRClient(common(t)));
 export const kmsClient = (t: AwsTarget): KMSClient => namingEndpoint(new KMSClient(common(t)));
+export const glueClient = (t: AwsTarget): GlueClient => namingEndpoint(new GlueClient(common(t)));
 export const snsClient = (t: AwsTarget): SNSClient => namingEndpoint(new SNSClient(common(t)));
 
 interface Stack {
