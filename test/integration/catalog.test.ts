@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetPartitionsCommand, type GlueClient } from '@aws-sdk/client-glue';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { parquetMetadata } from 'hyparquet';
 import { collectionFromName } from '../../src/collections/index.js';
 import { loadStepConfig, type StepConfig } from '../../src/config/step-config.js';
 import { HBaseAdmin } from '../../src/local/hbase-process.js';
@@ -17,9 +18,9 @@ import { runStep } from '../../src/step/run-step.js';
 import { DynamoStatusStore } from '../../src/status/dynamo-status-adapter.js';
 import { dynamoDocumentClient, glueClient, s3Client } from '../../src/wiring/aws-clients.js';
 import { buildStepGraph, type StepGraph } from '../../src/wiring/step-graph.js';
-import { withRunsInDuckDb } from '../support/duckdb-runs.js';
+import { withRunsInDuckDb } from '../../bench/duckdb-runs.js';
 import { localStack, seedLocal, uniqueCollection } from '../support/local-stack.js';
-import { listKeys, publishedFolders } from '../support/published-output.js';
+import { getObject, listKeys, publishedFolders } from '../support/published-output.js';
 
 const stack = localStack();
 const RECORDS = 300;
@@ -90,13 +91,19 @@ describe('published runs in the Glue Data Catalog (moto), queried as Athena woul
       expect(listed.filter((k) => !k.slice(f.manifest.folder.length + 1).startsWith('_')).sort()).toEqual(f.manifest.files.map((x) => x.key).sort());
     }
 
+    // The default codec is ZSTD (BENCHMARKS.md): every column chunk of the parts DuckDB reads below.
+    const part = await getObject(s3, config.outputBucket, folders[0]!.manifest.files[0]!.key);
+    const codecs = parquetMetadata(part.buffer.slice(part.byteOffset, part.byteOffset + part.byteLength) as ArrayBuffer)
+      .row_groups.flatMap((g) => g.columns.map((c) => c.meta_data?.codec));
+    expect(new Set(codecs)).toEqual(new Set(['ZSTD']));
+
     // Idempotent: registering again adds nothing.
     expect(await graph.portsFor(collection).catalog!.registerPublished({ table, prefix: `${prefix}/${collection.db}_${collection.table}` })).toEqual([]);
   });
 
   it('the printed latest view, in DuckDB over the registered partitions\' Parquet, gives the newest version of every id', async () => {
     const registered = await partitions();
-    const superseded = await withRunsInDuckDb(s3, registered.map((p) => ({ run: p.run, bucket: config.outputBucket, prefix: p.location.replace(`s3://${config.outputBucket}/`, '').replace(/\/$/, '') })),
+    const superseded = await withRunsInDuckDb(createS3ObjectStore({ s3, bucket: config.outputBucket }), registered.map((p) => ({ run: p.run, prefix: p.location.replace(`s3://${config.outputBucket}/`, '').replace(/\/$/, '') })),
       { database, name: table }, async (sql) => {
         await sql.run(ddlStatements(collection, { bucket: config.outputBucket, prefix, database, kind: 'incremental' }).view);
         const latest = (await sql.runAndReadAll(`SELECT id, record FROM "${database}"."${table}_latest"`)).getRowObjects();

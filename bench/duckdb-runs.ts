@@ -2,17 +2,17 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { getObject, listKeys } from './published-output.js';
+import type { ObjectStore } from '../src/sink/object-store.js';
 
 /**
+ * Used by `make demo` (bench/demo-query.ts) and test/integration/catalog.test.ts.
  * DuckDB over a table's run partitions as Athena sees them: each partition's Parquet objects (names starting
  * with `_` skipped, as Athena does) downloaded into `run=<name>/`, read with Hive partitioning as
  * `<database>.<table>` with its `run` column. DuckDB's httpfs extension is downloaded on first use, so the
  * objects are fetched with the SDK instead.
  */
 export async function withRunsInDuckDb<T>(
-  s3: S3Client, partitions: readonly { run: string; bucket: string; prefix: string }[], table: { database: string; name: string },
+  store: ObjectStore, partitions: readonly { run: string; prefix: string }[], table: { database: string; name: string },
   use: (sql: DuckDBConnection) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'duckdb-runs-'));
@@ -21,10 +21,10 @@ export async function withRunsInDuckDb<T>(
   try {
     let files = 0;
     for (const p of partitions) {
-      const keys = (await listKeys(s3, p.bucket, `${p.prefix}/`)).filter((k) => !/(^|\/)[_.]/.test(k.slice(p.prefix.length)));
+      const keys = (await store.list(`${p.prefix}/`)).filter((k) => !/(^|\/)[_.]/.test(k.slice(p.prefix.length)));
       await mkdir(join(dir, `run=${p.run}`), { recursive: true });
       for (const key of keys) {
-        await writeFile(join(dir, `run=${p.run}`, key.slice(p.prefix.length + 1).replaceAll('/', '_')), await getObject(s3, p.bucket, key));
+        await writeFile(join(dir, `run=${p.run}`, key.slice(p.prefix.length + 1).replaceAll('/', '_')), (await store.get(key))!);
         files += 1;
       }
     }
