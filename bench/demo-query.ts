@@ -23,7 +23,15 @@ const database = config.glueDatabase;
 for (const name of process.argv.slice(2)) {
   const collection = collectionFromName(name);
   const table = tableNameOf(collection);
-  const partitions = ((await glue.send(new GetPartitionsCommand({ DatabaseName: database, TableName: table }))).Partitions ?? [])
+  const answer = await glue.send(new GetPartitionsCommand({ DatabaseName: database, TableName: table })).catch((e: unknown) => {
+    if ((e as Error).name === 'EntityNotFoundException') return undefined;
+    throw e;
+  });
+  if (answer === undefined) {
+    console.log(`-- ${database}.${table}: not in Glue yet (no run of ${name} published)`);
+    continue;
+  }
+  const partitions = (answer.Partitions ?? [])
     .map((p) => ({ run: p.Values![0]!, prefix: p.StorageDescriptor!.Location!.replace(`s3://${config.outputBucket}/`, '').replace(/\/$/, '') }));
   console.log(`-- ${database}.${table}: ${partitions.length} run partition(s) in Glue`);
   const query = `SELECT record_type, count(*) AS records, min("timestamp") AS oldest, max("timestamp") AS newest
