@@ -20,7 +20,7 @@ export PATH := $(dir $(NODE)):$(PATH)
 SOURCES   := $(shell find src infra -name '*.ts' 2>/dev/null)
 HBASE_JAR := hbase-local/target/hbase-local.jar
 
-.PHONY: help node deps moto py localstack build hbase stack stack-down seed demo test soak unit lint cycles check bench bundle deploy-local synth clean
+.PHONY: help node deps moto py localstack build hbase stack stack-down seed demo test soak unit lint cycles check bench bench-compression bundle deploy-local synth clean
 help:
 	@echo "make demo   set up everything and run the main job on the local stack"
 	@echo "make test   set up everything and run the whole suite"
@@ -111,6 +111,10 @@ unit: build
 
 bench: build hbase moto py
 	bash scripts/bench.sh
+
+# Snappy against ZSTD levels 1-3 on the seeder's and Mongo-style documents: size, encode CPU, read back by DuckDB and pyarrow.
+bench-compression: build py
+	node --import ./bench/resolve-ts.ts bench/compression.ts
 
 # The EMR artifact: build/ingest-replica-<version>.tar.gz (+ .sha256); BUNDLE_FLAGS=--no-runtimes skips Node.
 bundle: deps

@@ -31,4 +31,7 @@ echo "== read the Parquet back"
 echo "$cli output show $first --limit 3"
 $cli output show "$first" --limit 1 | cut -c1-300
 echo "…"
+echo
+echo "== SQL over the Glue tables (each published run is a partition; DuckDB reads the parts, the latest view as \`ddl\` prints it)"
+node --import ./bench/resolve-ts.ts bench/demo-query.ts "${collections[@]}" || status=$?
 exit $status

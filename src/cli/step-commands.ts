@@ -5,7 +5,7 @@ import { jobFlowFile } from '../config/emr-node.js';
 import { ConfigError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { parseInstant } from '../shared/time.js';
-import { collectionDdl } from '../step/ddl.js';
+import { collectionDdl, DDL_STATEMENTS, ddlStatements, type DdlStatement } from '../step/ddl.js';
 import { noteUnconfigured, summaryFields, summaryTable } from '../step/report.js';
 import type { ScanProgress } from '../step/collection-run.js';
 import { reprocess } from '../step/reprocess.js';
@@ -109,13 +109,30 @@ export function registerStepCommands(program: Command): void {
   withSettings(
     program
       .command('ddl')
-      .description('print the Athena/Hive external table and `latest` view for a collection\'s output')
+      .description('print the Athena statements for a collection\'s output: database, external table (partitioned by run) and `latest` view, one block each, runnable as printed')
       .argument('<collection>', 'ns:table')
-      .option('--database <name>', 'Athena/Glue database', 'ingest_replica'),
+      .option('--database <name>', 'Athena/Glue database (default: the glue database setting, ingest_replica)')
+      .option('--reprocess', 'the table of `reprocess` output (<db>_<table>_reprocess, under the reprocess prefix) instead of the scheduled runs\'')
+      .option('--reprocess-prefix <prefix>', 'with --reprocess: the prefix reprocess wrote under', 'reprocess')
+      .option('--statement <which>', `print only one statement, without comments (${DDL_STATEMENTS.join(', ')}), e.g. for aws athena start-query-execution`),
   ).action((name: string, flags: Record<string, unknown>) =>
     runCommand(async () => {
       const config = stepConfigFrom(flags, false);
-      console.log(collectionDdl(collectionFromName(name), config.outputBucket, config.outputPrefix, String(flags.database)));
+      const reprocess = flags.reprocess === true;
+      const options = {
+        bucket: config.outputBucket,
+        prefix: reprocess ? String(flags.reprocessPrefix).replace(/^\/+|\/+$/g, '') : config.outputPrefix,
+        database: typeof flags.database === 'string' ? flags.database : config.glueDatabase,
+        kind: reprocess ? 'reprocess' as const : 'incremental' as const,
+      };
+      const collection = collectionFromName(name);
+      if (flags.statement === undefined) {
+        console.log(collectionDdl(collection, options));
+        return;
+      }
+      const which = String(flags.statement) as DdlStatement;
+      if (!DDL_STATEMENTS.includes(which)) throw new ConfigError(`invalid --statement ${JSON.stringify(flags.statement)}: give one of ${DDL_STATEMENTS.join(', ')}`);
+      console.log(ddlStatements(collection, options)[which]);
     }),
   );
 }

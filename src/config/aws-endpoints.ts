@@ -3,9 +3,9 @@
  * `AWS_ENDPOINT_URL` for its service, and neither means real AWS. So S3, KMS, Secrets Manager and SNS can go
  * to LocalStack while DynamoDB and EMR go to moto.
  */
-export type AwsService = 's3' | 'dynamodb' | 'secretsmanager' | 'emr' | 'kms' | 'sns';
+export type AwsService = 's3' | 'dynamodb' | 'secretsmanager' | 'emr' | 'kms' | 'sns' | 'glue';
 
-export const AWS_SERVICES: readonly AwsService[] = ['s3', 'dynamodb', 'secretsmanager', 'emr', 'kms', 'sns'];
+export const AWS_SERVICES: readonly AwsService[] = ['s3', 'dynamodb', 'secretsmanager', 'emr', 'kms', 'sns', 'glue'];
 
 /** The service id AWS SDKs use in AWS_ENDPOINT_URL_<SERVICE>. */
 export const ENDPOINT_ENV: Record<AwsService, string> = {
@@ -15,6 +15,7 @@ export const ENDPOINT_ENV: Record<AwsService, string> = {
   emr: 'AWS_ENDPOINT_URL_EMR',
   kms: 'AWS_ENDPOINT_URL_KMS',
   sns: 'AWS_ENDPOINT_URL_SNS',
+  glue: 'AWS_ENDPOINT_URL_GLUE',
 };
 
 export type ServiceEndpoints = Readonly<Partial<Record<AwsService, string>>>;

@@ -28,6 +28,8 @@ export interface StepConfig {
   readonly kmsKeyId: string | undefined;
   /** Loaded against a local stack started here: the only place output may be written without SSE-KMS. */
   readonly localStack: boolean;
+  /** The Glue Data Catalog database every published run is registered in, as a partition of its collection's table. */
+  readonly glueDatabase: string;
   readonly statusTable: string;
   readonly collectionsSecret: string;
   readonly concurrency: number;
@@ -82,6 +84,7 @@ export const STEP_SETTINGS = {
   outputBucket: setting('outputBucket', 'INGEST_OUTPUT_BUCKET', 'S3 bucket for the Parquet output', parsers.text),
   outputPrefix: setting('outputPrefix', 'INGEST_OUTPUT_PREFIX', 'key prefix for the output, e.g. incremental', parsers.prefix),
   kmsKeyId: setting('kmsKeyId', 'INGEST_KMS_KEY_ID', 'KMS key id/ARN/alias for SSE-KMS of the output', parsers.text),
+  glueDatabase: setting('glueDatabase', 'INGEST_GLUE_DATABASE', 'Glue Data Catalog database the published runs are registered in (one table per collection, a partition per run)', parsers.text),
   statusTable: setting('statusTable', 'INGEST_STATUS_TABLE', 'DynamoDB job status table', parsers.text),
   collectionsSecret: setting('collectionsSecret', 'INGEST_COLLECTIONS_SECRET', 'Secrets Manager id of the collections configuration', parsers.text),
   concurrency: setting('concurrency', 'INGEST_CONCURRENCY', 'collections processed at once', parsers.positiveInt, ['number']),
@@ -163,6 +166,7 @@ export function stepDefaults(sources: Pick<ConfigSources, 'env' | 'local' | 'loc
     outputBucket: 'ingest-replica-output',
     outputPrefix: 'incremental',
     kmsKeyId: local ? 'alias/ingest-replica-output' : undefined,
+    glueDatabase: 'ingest_replica',
     statusTable: 'intraday-job-status',
     collectionsSecret: '/intraday/collections',
     concurrency: '2',

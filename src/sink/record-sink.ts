@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { crashPoint } from '../shared/crash-points.js';
-import { PermanentError, toError } from '../shared/errors.js';
+import { PermanentError } from '../shared/errors.js';
 import { AlreadyPublishedError } from '../step/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import type { CollectionConfig } from '../shared/types.js';
@@ -8,7 +8,8 @@ import type { OpenOptions, PublishedRun, RecordSink, RunOutput, RunTarget, Seale
 import type { PartEncoder } from './encoder-pool.js';
 import { buildManifest, MANIFEST_NAME, manifestKeyOf, parseManifest, publishedRunOf, SUCCESS_NAME } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
-import { putManifestOnce, S3RunOutput, type RunOutputSettings } from './s3-run-output.js';
+import { publishManifest, tagsOf } from './publish.js';
+import { S3RunOutput, type RunOutputSettings } from './s3-run-output.js';
 
 export interface SinkSettings {
   /** Rows per Parquet part (default 100 000). */
@@ -131,13 +132,7 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
       writtenAt: Date.now(),
     });
     crashPoint('before-manifest');
-    options.fence?.();
-    const tags = { pii: String(target.pii), db: target.db, table: target.table };
-    const written = await putManifestOnce(store, manifestKeyOf(target.folder), Buffer.from(JSON.stringify(manifest, null, 2), 'utf8'), { contentType: 'application/json', tags }, target.attempt);
-    if (!written) throw new AlreadyPublishedError('another runner published this run folder first: this commit is discarded', { context: { folder: target.folder } });
-    crashPoint('after-manifest-put');
-    await store.put(`${target.folder}/${SUCCESS_NAME}`, new Uint8Array(0), { contentType: 'application/octet-stream', tags })
-      .catch((e: unknown) => log.warn({ err: toError(e) }, 'could not write _SUCCESS after the manifest'));
+    await publishManifest(store, target, manifest, log, { ...(options.fence ? { fence: options.fence } : {}), discarded: 'this commit' });
     log.info({ rows: manifest.rows, parts: files.length, bytesOut: manifest.bytesOut, quarantined: manifest.quarantined, tasks: winners.length }, 'run output published');
     return publishedRunOf(manifest);
   }
@@ -152,7 +147,7 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
   async function ensureSuccessMarker(folder: string, collection: CollectionConfig): Promise<void> {
     const key = `${folder}/${SUCCESS_NAME}`;
     if ((await store.get(key)) !== undefined) return;
-    await store.put(key, new Uint8Array(0), { contentType: 'application/octet-stream', tags: { pii: String(collection.pii), db: collection.db, table: collection.table } });
+    await store.put(key, new Uint8Array(0), { contentType: 'application/octet-stream', tags: tagsOf(collection) });
     logger.warn({ folder }, 'published run lacked its _SUCCESS marker (crash after the manifest); written');
   }
 

@@ -211,11 +211,16 @@ export function createS3ObjectStore(options: S3StoreOptions): ObjectStore {
   return { bucket, put, putIfAbsent, get, list, delete: deleteKeys, abortUploads, stage, commitStaged, abortStaged };
 }
 
+/** The output's Parquet codec unless a sink is built with another one. */
+export const DEFAULT_COMPRESSION: ParquetCompression = 'zstd';
+
 export interface S3RecordSinkOptions extends S3StoreOptions, SinkSettings {
   /**
-   * Parquet compression. Default snappy: readable by every Parquet reader and the fastest encoder (the
-   * encoder thread is shared by all collections). zstd halves the bytes (measured on ~1.6 KB documents)
-   * at about 1.5x the encoding CPU.
+   * Parquet compression. Default zstd (parquet-wasm writes level 1): about half Snappy's bytes on the seeder's
+   * and on Mongo-style documents, so half the S3 storage and the bytes Athena scans and bills, for 25–60% more
+   * encode CPU (~8 ms per MiB of documents; the encoder thread is shared by all collections); levels 2–3 were
+   * no smaller (BENCHMARKS.md, "Parquet compression"; `make bench-compression`). Athena, DuckDB, pyarrow and
+   * Spark read ZSTD Parquet; snappy stays available.
    */
   readonly compression?: ParquetCompression;
   /** Encoder threads (default 1); 0 encodes on the calling thread. */
@@ -237,7 +242,7 @@ export function createS3RecordSink(options: S3RecordSinkOptions): ClosableRecord
       { context: { bucket: options.bucket } },
     );
   }
-  const compression = options.compression ?? 'snappy';
+  const compression = options.compression ?? DEFAULT_COMPRESSION;
   const threads = options.encoderThreads ?? 1;
   const encoder = threads === 0 ? createInlineEncoder({ compression }) : createThreadEncoder({ compression, threads });
   return createRecordSink(createS3ObjectStore(options), encoder, options);

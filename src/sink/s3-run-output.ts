@@ -1,13 +1,13 @@
 import { crashPoint } from '../shared/crash-points.js';
 import { createHash } from 'node:crypto';
 import { IngestError, PermanentError, toError } from '../shared/errors.js';
-import { AlreadyPublishedError } from '../step/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { OutputRow, PublishedRun, QuarantinedRecord, RunOutput, RunTarget, SealedTaskOutput, StagedRef, TaskOutput } from '../step/ports.js';
 import type { PartEncoder } from './encoder-pool.js';
-import { buildManifest, manifestKeyOf, publishedRunOf, QUARANTINE_FOLDER, SUCCESS_NAME, type ManifestFile, type QuarantineFile } from './manifest.js';
+import { buildManifest, publishedRunOf, QUARANTINE_FOLDER, type ManifestFile, type QuarantineFile } from './manifest.js';
 import type { ObjectStore, PutOptions, StagedObject } from './object-store.js';
 import { PartBuffer, type ColumnarPart, type PartLimits } from './part-buffer.js';
+import { publishManifest, tagsOf } from './publish.js';
 import { QuarantineBuffer } from './quarantine-buffer.js';
 
 export interface RunOutputSettings extends PartLimits {
@@ -73,7 +73,7 @@ export class S3RunOutput implements RunOutput, TaskOutput {
     this.deps = deps;
     this.part = new PartBuffer(deps.settings);
     const { target } = deps;
-    this.tags = { pii: String(target.pii), db: target.db, table: target.table };
+    this.tags = tagsOf(target);
     this.log = deps.logger.child({ correlationId: target.correlationId, collection: target.collection, folder: target.folder });
     this.startedAt = this.now();
   }
@@ -233,21 +233,16 @@ export class S3RunOutput implements RunOutput, TaskOutput {
       });
       crashPoint('before-manifest');
       // The manifest is written only after every part it lists is complete; `_SUCCESS` after the manifest.
-      const manifestKey = manifestKeyOf(this.deps.target.folder);
-      this.deps.fence?.();
-      // Conditional: of two runners that reached this point for one folder, exactly one publishes. The other
-      // never deletes the winner's manifest (it is not in `attempted`), only its own parts.
-      const written = await this.writeManifest(manifestKey, Buffer.from(JSON.stringify(manifest, null, 2), 'utf8'));
-      if (!written) {
-        throw new AlreadyPublishedError('another runner published this run folder first: this attempt is discarded', { context: this.context() });
-      }
-      // The manifest makes the run published: from here on nothing deletes it, whatever fails next.
-      this.state = 'published';
-      crashPoint('after-manifest-put');
-      const successKey = `${this.deps.target.folder}/${SUCCESS_NAME}`;
-      await this.putSmall(successKey, new Uint8Array(0), 'application/octet-stream').catch((e: unknown) =>
-        // A rerun or the next run's settle writes it (`ensureSuccessMarker`); the manifest is what readers trust.
-        this.log.warn({ err: toError(e), key: successKey }, 'could not write _SUCCESS after the manifest'));
+      // Of two runners that reach this point for one folder, exactly one publishes. The other never deletes
+      // the winner's manifest (it is not in `attempted`), only its own parts.
+      await publishManifest(this.deps.store, this.deps.target, manifest, this.log, {
+        signal: this.controller.signal,
+        ...(this.deps.fence ? { fence: this.deps.fence } : {}),
+        uncertain: (uncertain) => { this.manifestUncertain = uncertain; },
+        // The manifest makes the run published: from here on nothing deletes it, whatever fails next.
+        onPublished: () => { this.state = 'published'; },
+        discarded: 'this attempt',
+      });
       this.logSummary(manifest.rows, manifest.bytesOut, manifest.quarantined);
       return publishedRunOf(manifest);
     } catch (e) {
@@ -256,15 +251,6 @@ export class S3RunOutput implements RunOutput, TaskOutput {
       this.failure ??= toError(e);
       throw e;
     }
-  }
-
-  private async writeManifest(key: string, body: Uint8Array): Promise<boolean> {
-    const options = { contentType: 'application/json', tags: this.tags, signal: this.controller.signal };
-    return putManifestOnce(this.deps.store, key, body, options, this.deps.target.attempt, (uncertain) => { this.manifestUncertain = uncertain; });
-  }
-
-  private putSmall(key: string, body: Uint8Array, contentType: string): Promise<void> {
-    return this.deps.store.put(key, body, { contentType, tags: this.tags, signal: this.controller.signal });
   }
 
   /** Rows accepted, rows sealed into parts and rows the part footers declare must all agree. */
@@ -328,25 +314,5 @@ export class S3RunOutput implements RunOutput, TaskOutput {
 
   private now(): number {
     return this.deps.now?.() ?? Date.now();
-  }
-}
-
-/**
- * The conditional manifest write (`If-None-Match: *`): of two runners that reach it for one folder, exactly
- * one publishes. When its answer is lost (a network error after S3 may have stored it), the manifest is read
- * back: ours (`attempt`) means written. While that is unknown `uncertain(true)`: the parts it may list must
- * stay, and if even the read fails, the next run's settle step decides from what is in S3.
- */
-export async function putManifestOnce(
-  store: ObjectStore, key: string, body: Uint8Array, options: PutOptions, attempt: string, uncertain: (u: boolean) => void = () => undefined,
-): Promise<boolean> {
-  try {
-    return await store.putIfAbsent(key, body, options);
-  } catch (e) {
-    uncertain(true);
-    const stored = await store.get(key);
-    uncertain(false);
-    if (stored === undefined) throw e;
-    return (JSON.parse(Buffer.from(stored).toString('utf8')) as { attempt?: unknown }).attempt === attempt;
   }
 }

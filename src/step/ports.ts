@@ -191,6 +191,26 @@ export interface RecordSink {
   discard(folder: string): Promise<number>;
 }
 
+// ─── Catalog ──────────────────────────────────────────────────────────────────────────────────────────
+
+/** Where one collection's published runs are registered for Athena: a table partitioned by run folder. */
+export interface CatalogTable {
+  /** The table's name in the catalog's database, e.g. `core_contract` or `core_contract_reprocess`. */
+  readonly table: string;
+  /** The collection's output prefix in the output bucket, e.g. `incremental/core_contract` (no trailing slash). */
+  readonly prefix: string;
+}
+
+export interface PartitionCatalog {
+  /**
+   * Registers every published run folder (one holding the manifest) under the table's prefix that the catalog
+   * does not list yet, creating the database and table when missing. Idempotent: runs already registered
+   * are left alone, so a registration that failed before is retried by the next call. Returns the run
+   * folder names it added.
+   */
+  registerPublished(table: CatalogTable): Promise<readonly string[]>;
+}
+
 // ─── Status ───────────────────────────────────────────────────────────────────────────────────────────
 
 export interface StatusRow {

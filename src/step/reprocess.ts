@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from '../shared/logger.js';
 import { runFolderOf } from '../shared/time.js';
 import type { CollectionConfig, Window } from '../shared/types.js';
+import { catalogTableOf, registerPublishedRuns } from './catalog.js';
 import { runCollection, type ScanProgress } from './collection-run.js';
 import type { CollectionSummary, StepPorts } from './run-step.js';
 
@@ -43,6 +44,7 @@ export async function reprocess(ports: StepPorts, request: ReprocessRequest): Pr
     logger,
     ...(request.onProgress ? { onProgress: request.onProgress } : {}),
   });
+  await registerPublishedRuns(ports.catalog, catalogTableOf(collection, request.outputPrefix, 'reprocess'), logger);
   return {
     collection: collection.name,
     outcome: 'completed',

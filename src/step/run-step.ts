@@ -8,7 +8,8 @@ import type { CollectionConfig, Window } from '../shared/types.js';
 import { runCollection, type CollectionEngine, type CollectionRunPorts, type ScanProgress } from './collection-run.js';
 import { CollectionBusyError, StaleRunnerError } from './errors.js';
 import { DEFAULT_LEASE, HeldLease, type LeaseSettings } from './lease-keeper.js';
-import type { CollectionLease, KeyServiceStats, StatusRow, StatusStore } from './ports.js';
+import { catalogTableOf, registerPublishedRuns } from './catalog.js';
+import type { CollectionLease, KeyServiceStats, PartitionCatalog, StatusRow, StatusStore } from './ports.js';
 import { settleCollection } from './settle.js';
 import { computeWindow } from './window.js';
 
@@ -24,6 +25,8 @@ export interface StepPorts extends CollectionRunPorts {
   readonly lease: CollectionLease;
   /** Key-service counters for one collection (calls, retries, cache hits and misses). */
   keyStats(): KeyServiceStats;
+  /** Where published runs are registered for Athena (none: not registered). */
+  readonly catalog?: PartitionCatalog;
   /** How the window is read and published (default: `runCollection`, in this process). */
   readonly engine?: CollectionEngine;
 }
@@ -130,7 +133,10 @@ async function runOne(ports: StepPorts, collection: CollectionConfig, request: S
     return summary({ outcome: 'deferred', note: busy.message });
   }
   try {
-    return await underLease(ports, collection, request, { held, attempt, folder, logger, now, row, summary });
+    const result = await underLease(ports, collection, request, { held, attempt, folder, logger, now, row, summary });
+    // After the manifest and the status: registers this run and any earlier one whose registration failed.
+    await registerPublishedRuns(ports.catalog, catalogTableOf(collection, request.outputPrefix, 'incremental'), logger);
+    return result;
   } finally {
     await held.release();
   }

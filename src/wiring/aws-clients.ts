@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EMRClient } from '@aws-sdk/client-emr';
+import { GlueClient } from '@aws-sdk/client-glue';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -37,6 +38,7 @@ export const dynamoDocumentClient = (t: AwsTarget): DynamoDBDocumentClient =>
 export const secretsClient = (t: AwsTarget): SecretsManagerClient => naming(new SecretsManagerClient(clientConfig(t, 'secretsmanager')), 'secretsmanager', t);
 export const emrClient = (t: AwsTarget): EMRClient => naming(new EMRClient(clientConfig(t, 'emr')), 'emr', t);
 export const kmsClient = (t: AwsTarget): KMSClient => naming(new KMSClient(clientConfig(t, 'kms')), 'kms', t);
+export const glueClient = (t: AwsTarget): GlueClient => naming(new GlueClient(clientConfig(t, 'glue')), 'glue', t);
 export const snsClient = (t: AwsTarget): SNSClient => naming(new SNSClient(clientConfig(t, 'sns')), 'sns', t);
 
 interface Stack {
@@ -55,7 +57,7 @@ function naming<C extends Stack>(client: C, service: AwsService, target: AwsTarg
   return client;
 }
 
-const NAMES: Record<AwsService, string> = { s3: 'S3', dynamodb: 'DynamoDB', secretsmanager: 'Secrets Manager', emr: 'EMR', kms: 'KMS', sns: 'SNS' };
+const NAMES: Record<AwsService, string> = { s3: 'S3', dynamodb: 'DynamoDB', secretsmanager: 'Secrets Manager', emr: 'EMR', kms: 'KMS', sns: 'SNS', glue: 'Glue' };
 
 /**
  * An AWS error as the user sees it: which service and operation, at which endpoint ("socket timed out" or

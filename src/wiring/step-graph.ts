@@ -13,14 +13,15 @@ import { HBaseRestSource } from '../hbase/rest-adapter.js';
 import { DksKeyService } from '../keys/dks-adapter.js';
 import { CachingKeyService } from '../keys/key-cache.js';
 import { KmsKeyService } from '../keys/kms-adapter.js';
-import { createS3RecordSink } from '../sink/s3-adapter.js';
+import { GlueCatalog } from '../sink/glue-catalog.js';
+import { createS3ObjectStore, createS3RecordSink } from '../sink/s3-adapter.js';
 import { DynamoCollectionLease } from '../status/collection-lease-adapter.js';
 import { DynamoStatusStore } from '../status/dynamo-status-adapter.js';
 import { ConfigError, toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { CollectionConfig } from '../shared/types.js';
 import type { StepPortsFactory } from '../step/run-step.js';
-import { dynamoDocumentClient, kmsClient, s3Client, secretsClient } from './aws-clients.js';
+import { dynamoDocumentClient, glueClient, kmsClient, s3Client, secretsClient } from './aws-clients.js';
 
 /** The step's object graph: adapters built from the validated config, shared where they hold connections. */
 export interface StepGraph {
@@ -76,6 +77,7 @@ export function buildStepGraph(config: StepConfig, logger: Logger, options: Step
     });
   const s3 = s3Client(config);
   const sink = createS3RecordSink({ s3, bucket: config.outputBucket, ...(config.kmsKeyId ? { kmsKeyId: config.kmsKeyId } : {}), allowUnencrypted: config.localStack === true, logger });
+  const catalog = new GlueCatalog({ glue: glueClient(config), store: createS3ObjectStore({ s3, bucket: config.outputBucket }), database: config.glueDatabase });
   const dynamo = dynamoDocumentClient(config);
   const status = new DynamoStatusStore({ tableName: config.statusTable, client: dynamo, logger });
   const lease = new DynamoCollectionLease({ tableName: config.statusTable, client: dynamo });
@@ -86,7 +88,7 @@ export function buildStepGraph(config: StepConfig, logger: Logger, options: Step
       // One cache per collection so its counters are its own; data keys are not shared across collections.
       // DKS retries too: a scoped view shares the connections (the bound on DKS load) but counts its own.
       const keys = new CachingKeyService(keyService instanceof DksKeyService ? keyService.scoped() : keyService);
-      return { hbase, keys, sink, status, lease, keyStats: () => keys.stats(), ...(engine ? { engine } : {}) };
+      return { hbase, keys, sink, status, lease, catalog, keyStats: () => keys.stats(), ...(engine ? { engine } : {}) };
     },
     collections: async (requested) => {
       let configured: CollectionConfig[] = [];

@@ -16,8 +16,8 @@ import {
 const collection = uniqueCollection('rels3');
 const [db, table] = collection.split(':') as [string, string];
 const RECORDS = 300;
-// Two incompressible ~5 MB documents make the Parquet part bigger than one 8 MiB multipart chunk.
-const BIG = ['big-1', 'big-2'].map((id, i) => ({ id: { id }, timestamp: FROM + 1000 + i, plaintext: bigDocument(id, 5 * 1024 * 1024) }));
+// Two ~7 MB documents of base64 noise (ZSTD takes them to ~75%) make the part bigger than one 8 MiB multipart chunk.
+const BIG = ['big-1', 'big-2'].map((id, i) => ({ id: { id }, timestamp: FROM + 1000 + i, plaintext: bigDocument(id, 7 * 1024 * 1024) }));
 let proxy: FaultProxy;
 
 const S3_ERROR = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected by the reliability suite</Message></Error>';

@@ -36,7 +36,7 @@ beforeAll(async () => {
   ]);
   const [db, table] = big.split(':') as [string, string];
   const key = dataKey('relterm-big');
-  await putCells(big, ['big-1', 'big-2'].map((id, i) => cellOf({ id: { id }, timestamp: FROM + i, plaintext: bigDocument(id, 5 * 1024 * 1024), key, db, collection: table })));
+  await putCells(big, ['big-1', 'big-2'].map((id, i) => cellOf({ id: { id }, timestamp: FROM + i, plaintext: bigDocument(id, 7 * 1024 * 1024), key, db, collection: table })));
 });
 
 afterAll(async () => {

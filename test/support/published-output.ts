@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { parseManifest, type Manifest } from '../../src/sink/index.js';
 
 /** What readers see: every folder under a prefix that has a manifest, and the rows of its Parquet files. */
@@ -35,7 +36,7 @@ export async function publishedFolders(s3: S3Client, bucket: string, prefix: str
     for (const file of manifest.files) {
       const bytes = await getObject(s3, bucket, file.key);
       const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-      rows.push(...(await parquetReadObjects({ file: buffer })) as Record<string, unknown>[]);
+      rows.push(...(await parquetReadObjects({ file: buffer, compressors })) as Record<string, unknown>[]);
     }
     return { manifest, rows };
   }));
