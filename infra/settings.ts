@@ -56,9 +56,17 @@ const FIX = 'Fix: pass -c <name>=<value> to cdk, or put it in the JSON settings 
 /** `tryGetContext` of a CDK node, or any lookup by key (tests pass a plain object). */
 export type ContextLookup = (key: string) => unknown;
 
+/** A deployment's settings file holds CLI settings and the infra-only inputs; any other key is an error naming it. */
+function checkDeployFile(file: Record<string, unknown>, path: string): void {
+  for (const key of Object.keys(file)) {
+    if (key in CLI_SETTINGS || key in INFRA_INPUTS) continue;
+    throw new DeploySettingsError(`settings file ${path}: unknown key ${JSON.stringify(key)}. Fix: remove it, or use a CLI setting (README, "Config file") or an infra input (${Object.keys(INFRA_INPUTS).join(', ')}).`, key);
+  }
+}
+
 export function loadDeploySettings(context: ContextLookup): DeploySettings {
   const configPath = context('config');
-  const file = readConfigFile(typeof configPath === 'string' ? configPath : undefined);
+  const file = readConfigFile(typeof configPath === 'string' ? configPath : undefined, checkDeployFile);
   const raw = (key: string): string | undefined => {
     const v = context(key) ?? file[key];
     if (v === undefined || v === null || v === '') return undefined;

@@ -235,7 +235,7 @@ function awsTargetOf(
  * The JSON config file of settings (`--config` / INGEST_REPLICA_CONFIG), shared by every config module. An unknown
  * key or a value of the wrong JSON type is an error naming the key and the file (`checkConfigFile`).
  */
-export function readConfigFile(path: string | undefined): Record<string, unknown> {
+export function readConfigFile(path: string | undefined, check: (file: Record<string, unknown>, path: string) => void = checkConfigFile): Record<string, unknown> {
   if (path === undefined) return {};
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist. Fix: pass --config with an existing JSON file or unset INGEST_REPLICA_CONFIG.`);
   let parsed: unknown;
@@ -245,6 +245,6 @@ export function readConfigFile(path: string | undefined): Record<string, unknown
   } catch (error) {
     throw new ConfigError(`config file ${path} is not valid: ${(error as Error).message}. Fix: write a JSON object of settings, e.g. {"outputBucket":"my-bucket"}.`);
   }
-  checkConfigFile(parsed as Record<string, unknown>, path);
+  check(parsed as Record<string, unknown>, path);
   return parsed as Record<string, unknown>;
 }

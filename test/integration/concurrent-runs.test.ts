@@ -76,7 +76,7 @@ describe('runs that meet on one collection', () => {
     const prefix = `itest-${randomBytes(4).toString('hex')}`;
     const now = Date.now();
     const [[a], [b]] = await Promise.all([run(collection, prefix, 'itest-same-id', now), run(collection, prefix, 'itest-same-id', now)]);
-    expect([a?.outcome, b?.outcome].sort()).toEqual(['completed', 'skipped']);
+    expect([a?.outcome, b?.outcome].sort(), JSON.stringify([a, b])).toEqual(['completed', 'skipped']);
     const folders = await publishedFolders(s3, config.outputBucket, prefix);
     expect(folders).toHaveLength(1);
     expect(folders[0]!.rows.map((r) => r.id as string).sort()).toEqual(seededIds(s, RECORDS));

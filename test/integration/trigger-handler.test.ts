@@ -17,12 +17,15 @@ describe('the trigger Lambda handler (configuration from the environment only)',
   // The only collection the handler's collections secret lists: an event may name no other.
   const collection = uniqueCollection('lambda');
   const [db = '', table = ''] = collection.split(':');
+  // A second configured one, for a launch of its own after the first collection's runs.
+  const second = uniqueCollection('lambda');
+  const [db2 = '', table2 = ''] = second.split(':');
 
   beforeAll(async () => {
     fx = await orchestratorFixture('handler');
     const stack = localStack();
     secrets = new SecretsManagerClient({ endpoint: stack.awsEndpointUrl, region: stack.awsRegion, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    await secrets.send(new CreateSecretCommand({ Name: `/handler/${fx.id}`, SecretString: encodeLegacySecret([{ db, table, pii: true }]) }));
+    await secrets.send(new CreateSecretCommand({ Name: `/handler/${fx.id}`, SecretString: encodeLegacySecret([{ db, table, pii: true }, { db: db2, table: table2, pii: true }]) }));
     env = {
       INGEST_COLLECTIONS_SECRET: `/handler/${fx.id}`,
       AWS_ENDPOINT_URL: stack.awsEndpointUrl,
@@ -87,7 +90,7 @@ describe('the trigger Lambda handler (configuration from the environment only)',
       await stopClusters(graph.admin, { all: true });
       // Inside the window, the event field named for it launches (and the alert says so).
       await fx.inbox.drain();
-      const overridden = await handle({ at: '2026-01-04T03:00:00Z', overrideMaintenanceWindow: true, collections: [uniqueCollection('lambda')] });
+      const overridden = await handle({ at: '2026-01-04T03:00:00Z', overrideMaintenanceWindow: true, collections: [second] });
       expect(overridden).toMatchObject({ outcome: 'launched' });
       expect((await fx.inbox.drain()).map((m) => m.title_text)).toContain('ingest-replica: launching INSIDE a maintenance window (overridden by --override-maintenance-window)');
       await stopClusters(graph.admin, { all: true });

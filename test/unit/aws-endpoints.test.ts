@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ListKeysCommand } from '@aws-sdk/client-kms';
 import { loadStepConfig } from '../../src/config/step-config.js';
 import { clientConfig, kmsClient, s3Client } from '../../src/wiring/aws-clients.js';
@@ -50,6 +50,9 @@ describe('a custom endpoint is not the local stack', () => {
   });
 
   it('gives the local stack\'s loopback emulators test credentials and path-style S3', () => {
+    // Without credentials of its own in the environment (make test's stack.env exports test ones).
+    vi.stubEnv('AWS_ACCESS_KEY_ID', '');
+    onTestFinished(() => { vi.unstubAllEnvs(); });
     const config = loadStepConfig({ env: { ...base, AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' } });
     expect(config.awsEmulator).toBe(true);
     expect(clientConfig(config, 's3').credentials).toEqual({ accessKeyId: 'test', secretAccessKey: 'test' });
