@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { buildEnvelope, parseEnvelope, RecordError, type ParsedEnvelope } from '../../src/contracts/envelope.js';
 import { scanEnvelope } from '../../src/step/envelope-scan.js';
+import { prng } from '../support/prng.js';
 
 /** parseEnvelope's verdict (JSON.parse): the fields, or the reason it refuses. */
 function reference(bytes: Buffer): ParsedEnvelope | string {
@@ -11,17 +12,6 @@ function reference(bytes: Buffer): ParsedEnvelope | string {
     if (error instanceof RecordError) return error.reason;
     throw error;
   }
-}
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const IDS: unknown[] = [{ $oid: '5f1c0a' }, 'plain-id', 42, { b: 1, a: [true, null, 'Zoë'] }];
