@@ -1,8 +1,10 @@
+import { isUtf8 } from 'node:buffer';
 import { parseEnvelope, RecordError, type ParsedEnvelope } from '../contracts/envelope.js';
 import { decodeRowKey, idJsonOf } from '../contracts/row-key.js';
 import { toError } from '../shared/errors.js';
 import { KeyRejectedError } from '../keys/errors.js';
 import { decryptCtr } from './ctr-batch.js';
+import { scanEnvelope } from './envelope-scan.js';
 import { isJsonText } from './json-check.js';
 import type { Cell, KeyService, OutputRow, QuarantinedRecord } from './ports.js';
 
@@ -31,7 +33,6 @@ export interface DecodedBatch {
   release(): void;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A record that passed every check that needs no decryption. */
 interface Ready {
@@ -50,7 +51,7 @@ export async function decodeBatch(cells: readonly Cell[], context: DecodeContext
     bytesIn += cell.value.length;
     if (cell.timestamp > maxTimestamp) maxTimestamp = cell.timestamp;
     try {
-      parsed[i] = parseEnvelope(cell.value);
+      parsed[i] = envelopeOf(cell.value);
     } catch (error) {
       if (!(error instanceof RecordError)) throw error;
       parsed[i] = error;
@@ -124,27 +125,46 @@ function check(cell: Cell, envelope: ParsedEnvelope, key: Buffer | RecordError |
 }
 
 function validate(cell: Cell, ready: Ready, plaintext: Buffer, context: DecodeContext): OutputRow | RecordError {
-  let record: string;
-  try {
-    record = utf8.decode(plaintext);
-  } catch {
+  // Checked on the bytes: the text itself is built only if a sink asks for `record` (the S3 sink copies the bytes).
+  if (!isUtf8(plaintext)) {
     return new RecordError('not-utf8', 'the decrypted document is not valid UTF-8 (wrong data key or corrupt ciphertext?)');
   }
   // The same verdict as JSON.parse(record), from the bytes, without building the document (json-check.ts).
   if (!isJsonText(plaintext)) {
     return new RecordError('not-json', 'the decrypted document is not JSON (wrong data key or truncated ciphertext?)');
   }
-  return {
-    id: ready.idJson,
-    timestamp: cell.timestamp,
-    record,
-    // Exactly `record` in UTF-8: TextDecoder drops a leading byte-order mark, so the bytes skip it too.
-    recordUtf8: hasBom(plaintext) ? plaintext.subarray(3) : plaintext,
-    db: context.db,
-    collection: context.collection,
-    rowKey: ready.rowKey,
-    recordType: ready.envelope.recordType,
-  };
+  // Exactly the text TextDecoder gives: it drops a leading byte-order mark, so the bytes skip it too.
+  return new DecodedRow(ready, cell.timestamp, hasBom(plaintext) ? plaintext.subarray(3) : plaintext, context);
+}
+
+/** An output row whose document stays UTF-8 bytes; `record` decodes them on demand (valid until release). */
+class DecodedRow implements OutputRow {
+  readonly id: string;
+  readonly rowKey: string;
+  readonly recordType: string;
+  readonly db: string;
+  readonly collection: string;
+  constructor(ready: Ready, readonly timestamp: number, readonly recordUtf8: Buffer, context: DecodeContext) {
+    this.id = ready.idJson;
+    this.rowKey = ready.rowKey;
+    this.recordType = ready.envelope.recordType;
+    this.db = context.db;
+    this.collection = context.collection;
+  }
+
+  get record(): string {
+    return this.recordUtf8.toString('utf8');
+  }
+}
+
+/**
+ * The envelope's fields: from its bytes by the scanner when it has the plain shape, else by `parseEnvelope`
+ * (JSON.parse), which gives the reason a bad one is refused. Invalid UTF-8 is refused first: decoding it would
+ * replace bytes with U+FFFD, and two different `_id`s could become one.
+ */
+function envelopeOf(value: Buffer): ParsedEnvelope {
+  if (value.length > 0 && !isUtf8(value)) throw new RecordError('not-utf8', 'the envelope is not valid UTF-8');
+  return scanEnvelope(value) ?? parseEnvelope(value);
 }
 
 const hasBom = (b: Uint8Array): boolean => b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;

@@ -50,7 +50,7 @@ export class FakeSink implements RecordSink {
     const rows: OutputRow[] = [];
     const quarantined: QuarantinedRecord[] = [];
     return Promise.resolve({
-      write: (r) => { rows.push(...r); return Promise.resolve(); },
+      write: (r) => { rows.push(...r.map(kept)); return Promise.resolve(); },
       quarantine: (q) => { quarantined.push(...q); return Promise.resolve(); },
       publish: ({ maxTimestamp }) => {
         if (this.failNextPublish) {
@@ -86,7 +86,7 @@ export class FakeSink implements RecordSink {
     const task = { target, rows: [] as OutputRow[], quarantined: [] as QuarantinedRecord[] };
     this.tasks.push(task);
     return Promise.resolve({
-      write: (r) => { task.rows.push(...r); return Promise.resolve(); },
+      write: (r) => { task.rows.push(...r.map(kept)); return Promise.resolve(); },
       quarantine: (q) => { task.quarantined.push(...q); return Promise.resolve(); },
       seal: () => Promise.resolve({
         files: task.rows.length === 0 ? [] : [{ key: `${target.folder}/part-${target.attempt}-00001.parquet`, uploadId: 'u', parts: [], rows: task.rows.length, bytes: 1, sha256: '' }],
@@ -185,4 +185,13 @@ export class FakeStatus implements StatusStore {
     const row = this.rows.get(`${correlationId}|${collection}`);
     return Promise.resolve(row?.status === 'EMR_PROCESSING' && row.owner === owner);
   }
+}
+
+/**
+ * A row as a sink keeps it: a real sink copies the document before `write()` resolves, because the decoder
+ * then zeroes the plaintext (`recordUtf8`, and the `record` decoded from it on demand).
+ */
+function kept(row: OutputRow): OutputRow {
+  const { recordUtf8: _bytes, ...fields } = row;
+  return { ...fields, record: row.record };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isJsonText } from '../../src/step/json-check.js';
+import { prng } from '../support/prng.js';
 
 /** What the check must agree with: JSON.parse of the text TextDecoder makes of the bytes. */
 function parses(bytes: Uint8Array): boolean {
@@ -12,18 +13,6 @@ function parses(bytes: Uint8Array): boolean {
 }
 
 const utf8 = (text: string): Uint8Array => Buffer.from(text, 'utf8');
-
-/** A small deterministic PRNG so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomValue(r: () => number, depth: number): string {
   const pick = Math.floor(r() * (depth > 4 ? 5 : 7));
