@@ -152,6 +152,7 @@ export class IngestReplicaStack extends Stack {
       OutputBucket: this.outputBucket.bucketName,
       OutputPrefix: outputPrefix,
       ReprocessPrefix: REPROCESS_PREFIX,
+      GlueDatabase: cli.glueDatabase ?? 'ingest_replica',
       OutputKmsKeyArn: this.key.keyArn,
       DataKeyKmsKeyArn: settings.dataKeyKmsKeyArn ?? '',
       StatusTable: statusTable,

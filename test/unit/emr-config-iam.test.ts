@@ -128,6 +128,15 @@ describe('the cluster instance profile\'s policy', () => {
     expect(kms.Condition).toEqual({ StringEquals: { 'kms:ViaService': 's3.${Region}.amazonaws.com' } });
   });
 
+  it('registers runs in the product\'s Glue database only: its tables and partitions, nothing deleted', () => {
+    const glue = statement(file, 'RegisterPublishedRunsInGlue');
+    expect(list(glue.Action).every((a) => /^glue:(Get|Create|BatchCreate)/.test(a))).toBe(true);
+    expect(list(glue.Resource)).toEqual([
+      'arn:aws:glue:${Region}:${AccountId}:catalog', 'arn:aws:glue:${Region}:${AccountId}:database/${GlueDatabase}',
+      'arn:aws:glue:${Region}:${AccountId}:table/${GlueDatabase}/*',
+    ]);
+  });
+
   it('ships logs to the ingest-replica log group only', () => {
     for (const r of list(statement(file, 'ShipLogsToTheLogGroup').Resource)) expect(r).toMatch(/:log-group:\$\{LogGroupName\}(:\*)?$/);
   });

@@ -56,7 +56,7 @@ describe('the RunJobFlow request from emr-config/cluster', () => {
     expect(stepArgsOf(request)).toEqual([
       '--correlation-id', run.correlationId, '--triggered-time', String(run.triggeredTime), '--end-time', String(run.endTime),
       '--status-table', 'intraday-job-status', '--collections-secret', '/intraday/collections', '--output-bucket', 'ingest-replica-output',
-      '--output-prefix', 'incremental', '--aws-region', 'eu-west-2', '--kms-key-id', 'alias/ingest-replica-output',
+      '--output-prefix', 'incremental', '--aws-region', 'eu-west-2', '--kms-key-id', 'alias/ingest-replica-output', '--glue-database', 'ingest_replica',
       '--key-service', 'dks', '--dks-url', 'https://dks.internal.example:8443', '--collections', 'core:addresses,core:claims',
     ]);
   });

@@ -133,6 +133,8 @@ export function runStepArgs(run: RunArguments, step: StepConfig): string[] {
     '--output-prefix', step.outputPrefix,
     '--aws-region', step.awsRegion,
     ...(step.kmsKeyId === undefined ? [] : ['--kms-key-id', step.kmsKeyId]),
+    // The Glue database the step registers published runs in: the one the trigger (and the deployment) names.
+    '--glue-database', step.glueDatabase,
     // The key service and DKS URL the trigger was configured (and checked) with: never the step's local default.
     '--key-service', step.keyService,
     ...(step.keyService === 'dks' ? ['--dks-url', step.dksUrl] : []),
