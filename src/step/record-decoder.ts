@@ -159,11 +159,12 @@ class DecodedRow implements OutputRow {
 
 /**
  * The envelope's fields: from its bytes by the scanner when it has the plain shape, else by `parseEnvelope`
- * (JSON.parse), which gives the reason a bad one is refused. Invalid UTF-8 is refused first: decoding it would
- * replace bytes with U+FFFD, and two different `_id`s could become one.
+ * (JSON.parse), which gives the reason a bad one is refused. Invalid UTF-8 is refused first, as a malformed
+ * envelope (the reason binary garbage always had): decoding it would replace bytes with U+FFFD, and two different
+ * `_id`s could become one.
  */
 function envelopeOf(value: Buffer): ParsedEnvelope {
-  if (value.length > 0 && !isUtf8(value)) throw new RecordError('not-utf8', 'the envelope is not valid UTF-8');
+  if (value.length > 0 && !isUtf8(value)) throw new RecordError('malformed-envelope', 'the envelope is not valid UTF-8 (JSON text must be)');
   return scanEnvelope(value) ?? parseEnvelope(value);
 }
 

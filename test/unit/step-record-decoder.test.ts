@@ -149,7 +149,7 @@ describe('decodeBatch', () => {
     ['a document that is not UTF-8', { plaintext: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }, 'not-utf8'],
     ['a document that is not JSON', { plaintext: '{"truncated": ' }, 'not-json'],
     // Issue 16.6: decoding would turn the bad bytes into U+FFFD, and two different _ids could become one.
-    ['an envelope that is not UTF-8', { value: Buffer.from('{"message":{"_id":"a\xff"}}', 'latin1') }, 'not-utf8'],
+    ['an envelope that is not UTF-8', { value: Buffer.from('{"message":{"_id":"a\xff"}}', 'latin1') }, 'malformed-envelope'],
     ['an envelope whose fields use JSON escapes (read by JSON.parse)', { edit: (e) => { e.message.db = 'co\u0072e\n'; } }, 'decoded'],
     ['a string _id', { id: 'abc' }, 'decoded'],
     ['a one-byte document', { plaintext: '1' }, 'decoded'],
