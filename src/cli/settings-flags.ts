@@ -8,7 +8,7 @@ type StepKey = StepSettingKey;
 
 const AWS: readonly StepKey[] = ['awsEndpointUrl', 'awsRegion'];
 const READ: readonly StepKey[] = ['hbaseRestUrl', 'keyService', 'dksUrl', 'dksClientCert', 'dksClientKey', 'dksCaCert', 'dksConcurrency'];
-const WRITE: readonly StepKey[] = ['outputBucket', 'outputPrefix', 'kmsKeyId', 'statusTable', 'collectionsSecret', 'maxQuarantined', 'scanConcurrency'];
+const WRITE: readonly StepKey[] = ['outputBucket', 'outputPrefix', 'kmsKeyId', 'statusTable', 'collectionsSecret', 'maxQuarantined', 'maxRecordBytes', 'scanConcurrency'];
 const SPARK: readonly StepKey[] = ['engine', 'sparkHome', 'sparkMaster', 'sparkPython', 'sparkExecutorCores', 'sparkTasksPerCore', 'sparkConf', 'workerHbaseRestUrl'];
 
 /**

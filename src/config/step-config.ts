@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import { DEFAULT_LEASE } from '../step/lease-keeper.js';
 import { DEFAULT_VISIBILITY_LAG_MS } from '../step/window.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../step/record-decoder.js';
 import { checkConfigFile, formatDuration, parsers, resolveSettings, setting, type Setting } from './settings.js';
 import type { StackState } from '../local/stack-state.js';
 import { isLocalStackTarget, parseServiceEndpoints, serviceEndpointsFromEnv, type ServiceEndpoints } from './aws-endpoints.js';
@@ -36,6 +37,7 @@ export interface StepConfig {
   readonly scanConcurrency: number;
   readonly visibilityLagMs: number;
   readonly maxQuarantined: number;
+  readonly maxRecordBytes: number;
   /** DKS requests in flight at once (= connections to DKS), across every collection of the process. */
   readonly dksConcurrency: number;
   /** The collection lease: how long it lasts unrenewed (a dead runner's collection is free after this). */
@@ -91,6 +93,7 @@ export const STEP_SETTINGS = {
   scanConcurrency: setting('scanConcurrency', 'INGEST_SCAN_CONCURRENCY', 'region scans at once per collection', parsers.positiveInt, ['number']),
   visibilityLagMs: setting('visibilityLag', 'INGEST_VISIBILITY_LAG', 'how far behind the end time the window stops (replica visibility), e.g. 1h15m', parsers.duration),
   maxQuarantined: setting('maxQuarantined', 'INGEST_MAX_QUARANTINED', 'quarantined records per collection before it fails', parsers.nonNegativeInt, ['number']),
+  maxRecordBytes: setting('maxRecordSize', 'INGEST_MAX_RECORD_SIZE', 'largest record (its envelope, in bytes) decoded; a larger one is quarantined as too-large, still encrypted', parsers.positiveInt, ['number']),
   dksConcurrency: setting('dksConcurrency', 'INGEST_DKS_CONCURRENCY', 'DKS requests in flight at once, for the whole step (bounds the load on DKS)', parsers.positiveInt, ['number']),
   leaseMs: setting('lease', 'INGEST_LEASE', 'collection lease duration: one runner per collection; a dead runner\'s collection is free after it, e.g. 2m', parsers.duration),
   leaseWaitMs: setting('leaseWait', 'INGEST_LEASE_WAIT', 'how long to wait for another runner of a collection before deferring it, e.g. 10m', parsers.duration),
@@ -173,6 +176,7 @@ export function stepDefaults(sources: Pick<ConfigSources, 'env' | 'local' | 'loc
     scanConcurrency: '2',
     visibilityLagMs: formatDuration(DEFAULT_VISIBILITY_LAG_MS),
     maxQuarantined: '1000',
+    maxRecordBytes: String(DEFAULT_MAX_RECORD_BYTES),
     dksConcurrency: '8',
     leaseMs: formatDuration(DEFAULT_LEASE.leaseMs),
     leaseWaitMs: formatDuration(DEFAULT_LEASE.waitMs),

@@ -30,6 +30,8 @@ export interface CollectionRunOptions {
   readonly fence?: () => void;
   readonly scanConcurrency: number;
   readonly maxQuarantined: number;
+  /** A record (its envelope) larger than this is quarantined as too-large, still encrypted (default: DEFAULT_MAX_RECORD_BYTES). */
+  readonly maxRecordBytes?: number;
   readonly signal?: AbortSignal;
   readonly logger: Logger;
   /** Records so far, and the share of the key space read (0–1): row keys start with a CRC32, so it tracks the work. */
@@ -126,6 +128,8 @@ export interface ReadRangeOptions {
   readonly range: KeyRange;
   readonly window: Window;
   readonly maxQuarantined: number;
+  /** A record (its envelope) larger than this is quarantined as too-large, still encrypted (default: DEFAULT_MAX_RECORD_BYTES). */
+  readonly maxRecordBytes?: number;
   readonly signal: AbortSignal;
   readonly logger: Logger;
   /** After each slice: the records so far and the last row key read. */
@@ -173,7 +177,10 @@ export async function readRange(
 ): Promise<void> {
   const { collection, signal } = options;
   for await (const cells of slices(ports.hbase.scan({ table: collection.name, range: options.range, window: options.window, signal }), DECODE_SLICE)) {
-    const batch = await decodeBatch(cells, { db: collection.db, collection: collection.table, correlationId: options.correlationId, keys: ports.keys, signal });
+    const batch = await decodeBatch(cells, {
+      db: collection.db, collection: collection.table, correlationId: options.correlationId, keys: ports.keys, signal,
+      ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
+    });
     try {
       tally.bytesIn += batch.bytesIn;
       tally.keyLookups += batch.keyLookups;

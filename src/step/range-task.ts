@@ -17,6 +17,8 @@ export interface RangeTask {
   readonly window: Window;
   readonly folder: string;
   readonly maxQuarantined: number;
+  /** A record (its envelope) larger than this is quarantined as too-large, still encrypted (default: DEFAULT_MAX_RECORD_BYTES). */
+  readonly maxRecordBytes?: number;
   /** The range's position in key order, and its bounds (base64; empty = open-ended). */
   readonly range: { readonly index: number; readonly startRow: string; readonly endRow: string };
 }
@@ -66,6 +68,7 @@ export async function runRangeTask(ports: RangeTaskPorts, task: RangeTask, attem
       range: { startRow: Buffer.from(task.range.startRow, 'base64'), endRow: Buffer.from(task.range.endRow, 'base64') },
       window: task.window,
       maxQuarantined: task.maxQuarantined,
+      ...(task.maxRecordBytes === undefined ? {} : { maxRecordBytes: task.maxRecordBytes }),
       signal: signal ?? new AbortController().signal,
       logger: log,
     });

@@ -19,7 +19,15 @@ export interface DecodeContext {
   readonly correlationId: string;
   readonly keys: KeyService;
   readonly signal?: AbortSignal;
+  /** A cell larger than this is quarantined as too-large before it is parsed (default DEFAULT_MAX_RECORD_BYTES). */
+  readonly maxRecordBytes?: number;
 }
+
+/**
+ * The largest envelope decoded by default: 32 MiB, far above any document Mongo can hold (16 MiB of BSON, base64
+ * in the envelope), so only a crafted or corrupt cell reaches it.
+ */
+export const DEFAULT_MAX_RECORD_BYTES = 32 * 1024 * 1024;
 
 export interface DecodedBatch {
   readonly rows: OutputRow[];
@@ -46,10 +54,15 @@ export async function decodeBatch(cells: readonly Cell[], context: DecodeContext
   let bytesIn = 0;
   let maxTimestamp = -1;
   const parsed: (ParsedEnvelope | RecordError)[] = new Array(cells.length);
+  const maxBytes = context.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   for (let i = 0; i < cells.length; i += 1) {
     const cell = cells[i] as Cell;
     bytesIn += cell.value.length;
     if (cell.timestamp > maxTimestamp) maxTimestamp = cell.timestamp;
+    if (cell.value.length > maxBytes) {
+      parsed[i] = new RecordError('too-large', `the record is ${cell.value.length} bytes, more than the ${maxBytes} allowed (maxRecordSize)`);
+      continue;
+    }
     try {
       parsed[i] = envelopeOf(cell.value);
     } catch (error) {

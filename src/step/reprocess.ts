@@ -17,6 +17,8 @@ export interface ReprocessRequest {
   readonly outputPrefix: string;
   readonly scanConcurrency: number;
   readonly maxQuarantined: number;
+  /** A record (its envelope) larger than this is quarantined as too-large, still encrypted (default: DEFAULT_MAX_RECORD_BYTES). */
+  readonly maxRecordBytes?: number;
   readonly now?: number;
   readonly signal?: AbortSignal;
   readonly logger: Logger;
@@ -40,6 +42,7 @@ export async function reprocess(ports: StepPorts, request: ReprocessRequest): Pr
     folder,
     scanConcurrency: request.scanConcurrency,
     maxQuarantined: request.maxQuarantined,
+    ...(request.maxRecordBytes === undefined ? {} : { maxRecordBytes: request.maxRecordBytes }),
     ...(request.signal ? { signal: request.signal } : {}),
     logger,
     ...(request.onProgress ? { onProgress: request.onProgress } : {}),

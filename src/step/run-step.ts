@@ -40,6 +40,8 @@ export interface StepRunRequest {
   readonly scanConcurrency: number;
   readonly visibilityLagMs: number;
   readonly maxQuarantined: number;
+  /** A record (its envelope) larger than this is quarantined as too-large, still encrypted (default: DEFAULT_MAX_RECORD_BYTES). */
+  readonly maxRecordBytes?: number;
   readonly outputPrefix: string;
   readonly emr?: { readonly clusterId: string; readonly readyTime: number };
   readonly signal?: AbortSignal;
@@ -193,6 +195,7 @@ async function underLease(ports: StepPorts, collection: CollectionConfig, reques
       folder,
       scanConcurrency: request.scanConcurrency,
       maxQuarantined: request.maxQuarantined,
+      ...(request.maxRecordBytes === undefined ? {} : { maxRecordBytes: request.maxRecordBytes }),
       signal,
       fence: () => held.fence(),
       logger,

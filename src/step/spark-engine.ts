@@ -52,6 +52,7 @@ async function runOnSpark(ports: CollectionRunPorts, jobs: SparkJobs, settings: 
     window: options.window,
     folder: options.folder,
     maxQuarantined: options.maxQuarantined,
+    ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
     range: { index: range.index, startRow: range.startRow.toString('base64'), endRow: range.endRow.toString('base64') },
   }));
   logger.info({ tasks: tasks.length, regions: new Set(ranges.map((r) => r.region)).size }, 'spark job planned');

@@ -157,6 +157,17 @@ describe('decodeBatch', () => {
     expect(await reasonOf(cell(spec))).toBe(expected);
   });
 
+  it('quarantines a record larger than maxRecordBytes as too-large, before parsing it, still encrypted', async () => {
+    const big = cell({ plaintext: JSON.stringify({ padding: 'x'.repeat(5_000) }) });
+    const small = cell();
+    const limit = small.value.length;
+    const batch = await decodeBatch([small, big], { ...context(new TableKeys()), maxRecordBytes: limit });
+    expect(batch.rows).toHaveLength(1);
+    expect(batch.quarantined.map((q) => [q.reason, q.value])).toEqual([['too-large', big.value]]);
+    expect(batch.quarantined[0]!.detail).toContain(`more than the ${limit} allowed`);
+    expect((await decodeBatch([big], context(new TableKeys()))).rows).toHaveLength(1);
+  });
+
   it('accepts base64 with non-zero trailing bits, as the strict check always did', async () => {
     // 4 bytes encode as 6 characters + "==": the 6th carries 2 data bits and 4 zero bits. Setting one of
     // those bits gives valid characters and padding that decode to the same bytes: not canonical, not bad.
