@@ -4,22 +4,24 @@ import type { Alert } from '../alerts/alert.js';
 /** The trigger's alerts, in the monitoring channel's words. Pure: the caller sends them. */
 const minutes = (ms: number): string => `${Math.round(ms / 6_000) / 10} min`;
 
-export function deferredAlert(run: { correlationId: string; collections: readonly string[] }, waitedMs: number, active: string): Alert {
+type AlertRun = { correlationId: string; collections: readonly string[] };
+
+/** A run the trigger deferred after waiting: Medium/Warning, why in the title, what held it in `reason`. */
+function deferred(run: AlertRun, waitedMs: number, why: string, reason: Readonly<Record<string, string>>): Alert {
   return {
     severity: 'Medium',
     notificationType: 'Warning',
-    title: 'ingest-replica: run deferred, another run is still active',
-    details: { 'Correlation id': run.correlationId, Collections: run.collections.join(', '), Waited: minutes(waitedMs), Active: active },
+    title: `ingest-replica: run deferred, ${why}`,
+    details: { 'Correlation id': run.correlationId, Collections: run.collections.join(', '), Waited: minutes(waitedMs), ...reason },
   };
 }
 
-export function maintenanceDeferredAlert(run: { correlationId: string; collections: readonly string[] }, waitedMs: number, detail: string): Alert {
-  return {
-    severity: 'Medium',
-    notificationType: 'Warning',
-    title: 'ingest-replica: run deferred, the launch would fall inside a maintenance window',
-    details: { 'Correlation id': run.correlationId, Collections: run.collections.join(', '), Waited: minutes(waitedMs), Window: detail },
-  };
+export function deferredAlert(run: AlertRun, waitedMs: number, active: string): Alert {
+  return deferred(run, waitedMs, 'another run is still active', { Active: active });
+}
+
+export function maintenanceDeferredAlert(run: AlertRun, waitedMs: number, detail: string): Alert {
+  return deferred(run, waitedMs, 'the launch would fall inside a maintenance window', { Window: detail });
 }
 
 export function maintenanceOverrideAlert(run: { correlationId: string; collections: readonly string[] }, detail: string): Alert {
