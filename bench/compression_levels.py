@@ -1,6 +1,6 @@
 """Rewrites one Parquet file's rows with Snappy and ZSTD levels 1-3 (pyarrow), timing each encode's CPU.
 
-Used by bench/compression.ts: parquet-wasm has no ZSTD level setting (it writes level 1), so the levels are
+Used by bench/compression.ts: the sink's writer has no ZSTD level setting (it writes level 1), so the levels are
 compared with pyarrow on the same rows, dictionary off for the unique columns as the sink writes them.
 Prints a JSON list of {codec, path, cpuMs}.
 """

@@ -45,7 +45,7 @@ const STAGES: readonly [string, (f: Frame) => boolean][] = [
   ['decoder: UTF-8 decode, grouping, rows', (f) => f.url.includes('step/record-decoder')],
   ['key cache', (f) => f.url.includes('keys/')],
   ['part buffer (columns in UTF-8)', (f) => f.url.includes('sink/part-buffer')],
-  ['Parquet: Arrow IPC, parquet-wasm, footer check, SHA-256', (f) => /parquet|apache-arrow|hyparquet|wasm-function|sink\/parquet-encoder/.test(f.url + f.functionName)],
+  ['Parquet: pages, zstd, footer check, SHA-256', (f) => /parquet|hyparquet|zlib|sink\/parquet-encoder/.test(f.url + f.functionName)],
   ['S3 upload (AWS SDK, HTTP)', (f) => /@aws-sdk|@smithy|lib-storage|sink\/s3-/.test(f.url)],
   ['HBase REST client (HTTP, protobuf, rows)', (f) => /hbase\/|undici/.test(f.url)],
   ['start-up (module loading, compiling)', (f) => /internal\/modules|esm\/|cjs\//.test(f.url) || f.functionName === '(program)'],

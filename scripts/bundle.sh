@@ -7,7 +7,6 @@
 #   dist/ingest-replica.js           the CLI, bundled by esbuild (ESM, platform node, target node24)
 #   dist/parquet-encoder-adapter.js  the Parquet encoder thread's entry (src/sink/encoder-pool.ts loads it
 #                                    from beside the bundle), bundled as a second entry
-#   dist/*.wasm                      wasm files the bundled packages read at run time (parquet-wasm)
 #   steps/                           the EMR step wrapper and definition
 #   spark/                           the Spark engine's PySpark driver (spark-submit runs it)
 #   bootstrap/, cloudwatch/          the bootstrap helpers and the CloudWatch agent configuration
@@ -67,8 +66,8 @@ rm -rf "$stage" "$artifact" "$artifact.sha256"
 mkdir -p "$stage/dist"
 
 # ─── the CLI and the encoder thread ──────────────────────────────────────────────────────────────────
-# parquet-wasm's Node build is CommonJS that reads its .wasm with require('fs') from __dirname; an ESM
-# bundle has neither, so the banner defines both (per output file: the wasm sits beside the bundles).
+# Bundled CommonJS package code may call require() or read __dirname; an ESM bundle has neither, so the
+# banner defines both (per output file).
 banner="import { createRequire as __irCreateRequire } from 'node:module';
 import { fileURLToPath as __irFileURLToPath } from 'node:url';
 import { dirname as __irDirname } from 'node:path';
@@ -83,26 +82,6 @@ node_modules/.bin/esbuild \
   --metafile="$out/$name.meta.json" --log-level=warning \
   --banner:js="$banner"
 
-# Copy every .wasm file that a bundled package file names (by file name, next to that file).
-node --input-type=module - "$out/$name.meta.json" "$stage/dist" <<'EOF'
-import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-const [metaFile, dist] = process.argv.slice(2);
-const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
-const copied = new Set();
-for (const input of Object.keys(meta.inputs)) {
-  if (!input.includes('node_modules/')) continue;
-  const dir = dirname(input);
-  const text = readFileSync(input, 'utf8');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.wasm'))) {
-    if (!text.includes(file) || copied.has(file)) continue;
-    copyFileSync(join(dir, file), join(dist, basename(file)));
-    copied.add(file);
-  }
-}
-if (!copied.has('parquet_wasm_bg.wasm')) throw new Error('parquet-wasm\'s wasm file was not found next to its bundled code');
-console.log(`bundle: wasm files: ${[...copied].join(', ')}`);
-EOF
 chmod 0755 "$stage/dist/ingest-replica.js"
 
 cat > "$stage/package.json" <<EOF
@@ -123,10 +102,10 @@ cp emr-config/bootstrap/*.sh "$stage/bootstrap/"
 cp emr-config/cloudwatch/agent-config.json "$stage/cloudwatch/"
 chmod 0755 "$stage"/steps/*.sh "$stage"/bootstrap/*.sh
 
-# Smoke checks with this machine's Node: the CLI starts, and the encoder entry loads parquet-wasm's wasm.
+# Smoke checks with this machine's Node: the CLI starts, and the encoder thread's entry loads.
 (cd "$stage" && node dist/ingest-replica.js --help >/dev/null) || die "the bundled CLI does not start"
 (cd "$stage" && node --input-type=module -e "await import('./dist/parquet-encoder-adapter.js')") \
-  || die "the bundled encoder entry does not load (wasm next to it?)"
+  || die "the bundled encoder entry does not load"
 
 # ─── Node runtimes ───────────────────────────────────────────────────────────────────────────────────
 elf_machine() { od -An -tx1 -j18 -N2 "$1" | tr -d ' \n'; }

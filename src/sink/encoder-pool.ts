@@ -30,7 +30,7 @@ interface Pending {
 // Under the tests the sources run as .ts (Node strips the types of the worker entry); built, they are .js.
 const WORKER_URL = new URL(`./parquet-encoder-adapter${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
-/** One encoder thread: one part at a time (wasm is single-threaded), queued in order. */
+/** One encoder thread: one part at a time, queued in order. */
 class EncoderThread {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -60,7 +60,7 @@ class EncoderThread {
 
   private ensureWorker(): Worker {
     if (this.worker !== undefined) return this.worker;
-    // The thread's JavaScript allocates little (its data lives in ArrayBuffers and wasm memory): a small young
+    // The thread's JavaScript allocates little (its data lives in ArrayBuffers): a small young
     // generation keeps V8 from growing it to its large-machine default (~20 MiB less RSS, BENCHMARKS.md).
     const worker = new Worker(WORKER_URL, {
       workerData: { role: ENCODER_WORKER_ROLE },

@@ -1,23 +1,21 @@
 import { createHash } from 'node:crypto';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import {
-  Field, makeData, RecordBatch, Schema, Struct, Table as ArrowTable, TimestampMillisecond, Utf8, tableToIPC,
-  type Data,
-} from 'apache-arrow';
+import { constants as zlibConstants, zstdCompressSync } from 'node:zlib';
 import { parquetMetadata } from 'hyparquet';
-import { Compression, EnabledStatistics, Table, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import type { ColumnarPart, Utf8Column } from './part-buffer.js';
 
 /**
- * Columnar part → Parquet bytes, in memory: Arrow data over the part's own UTF-8 buffers (no copy) → Arrow
- * IPC stream → parquet-wasm. Then the footer is read back with hyparquet and its row count checked, because
- * parquet-wasm has produced valid but short files without raising (wasm memory exhausted by a leak).
+ * Columnar part → Parquet bytes, in memory, with a writer for the output's one fixed schema (DESIGN §3.5):
+ * seven required columns, PLAIN pages of at most 1 MiB, one row group, compressed by Node's own zstd. The
+ * part's UTF-8 buffers are copied once, into the pages, and never become strings. Then the footer is read
+ * back by an independent parser (hyparquet) and its row count checked, so a short file is never published.
+ * pyarrow and DuckDB read these files (test/unit/sink-parquet-conformance.test.ts).
  *
  * This file is also the encoder thread's entry point, so it imports packages only (no relative runtime
  * imports) and uses erasable TypeScript: under the tests Node loads it straight from source.
  */
 
-export type ParquetCompression = 'snappy' | 'zstd';
+export type ParquetCompression = 'zstd' | 'none';
 
 export interface EncodeOptions {
   readonly compression: ParquetCompression;
@@ -28,72 +26,327 @@ export interface EncodedPart {
   /** Row count read back from the written footer. */
   readonly rows: number;
   readonly sha256: string;
-  /** Milliseconds spent encoding (Arrow + Parquet + verification + hash). */
+  /** Milliseconds spent encoding (pages, compression, footer, verification, hash). */
   readonly encodeMs: number;
 }
 
 export const ENCODER_WORKER_ROLE = 'ingest-replica/parquet-encoder';
 
-const UTC_MILLIS = new TimestampMillisecond('UTC');
-const FIELDS = [
-  new Field('id', new Utf8(), false),
-  new Field('timestamp', UTC_MILLIS, false),
-  new Field('record', new Utf8(), false),
-  new Field('db', new Utf8(), false),
-  new Field('collection', new Utf8(), false),
-  new Field('row_key', new Utf8(), false),
-  new Field('record_type', new Utf8(), false),
-];
-const SCHEMA = new Schema(FIELDS);
-// Unique per row: a dictionary attempt would only cost time before falling back to plain encoding.
-const NO_DICTIONARY = ['id', 'record', 'row_key'];
+// ─── Thrift compact protocol (the subset Parquet's page headers and footer use) ──────────────────────
 
-const CODECS: Record<ParquetCompression, Compression> = { snappy: Compression.SNAPPY, zstd: Compression.ZSTD };
+type Thrift =
+  | { readonly t: 'i32' | 'i64'; readonly v: number }
+  | { readonly t: 'bool'; readonly v: boolean }
+  | { readonly t: 'binary'; readonly v: Uint8Array }
+  | { readonly t: 'list'; readonly v: readonly Thrift[] }
+  | { readonly t: 'struct'; readonly v: readonly ThriftField[] };
+/** A field id and its value; an undefined value is an absent optional field. */
+type ThriftField = readonly [id: number, value: Thrift | undefined];
 
-function utf8Data(column: Utf8Column, rows: number): Data<Utf8> {
-  const offsets = column.offsets.subarray(0, rows + 1);
-  const data = column.data.subarray(0, offsets[rows] ?? 0);
-  return makeData({ type: new Utf8(), length: rows, nullCount: 0, valueOffsets: offsets, data });
-}
+const i32 = (v: number): Thrift => ({ t: 'i32', v });
+const i64 = (v: number): Thrift => ({ t: 'i64', v });
+const bool = (v: boolean): Thrift => ({ t: 'bool', v });
+const binary = (v: Uint8Array): Thrift => ({ t: 'binary', v });
+const text = (v: string): Thrift => binary(Buffer.from(v, 'utf8'));
+const list = (v: readonly Thrift[]): Thrift => ({ t: 'list', v });
+const struct = (...v: ThriftField[]): Thrift => ({ t: 'struct', v });
 
-function arrowIpc(part: ColumnarPart): Uint8Array {
-  const rows = part.rows;
-  const millis = new BigInt64Array(rows);
-  for (let i = 0; i < rows; i += 1) millis[i] = BigInt(part.timestamps[i] ?? 0);
-  const c = part.columns;
-  const children = [
-    utf8Data(c.id, rows),
-    makeData({ type: UTC_MILLIS, length: rows, nullCount: 0, data: millis }),
-    utf8Data(c.record, rows),
-    utf8Data(c.db, rows),
-    utf8Data(c.collection, rows),
-    utf8Data(c.row_key, rows),
-    utf8Data(c.record_type, rows),
-  ];
-  const batch = new RecordBatch(SCHEMA, makeData({ type: new Struct(FIELDS), length: rows, nullCount: 0, children }));
-  return tableToIPC(new ArrowTable([batch]), 'stream');
-}
+const COMPACT_TYPE = { i32: 5, i64: 6, binary: 8, list: 9, struct: 12 } as const;
+const BOOL_TRUE = 1;
+const BOOL_FALSE = 2;
 
-function writeWasmParquet(ipc: Uint8Array, options: EncodeOptions): Uint8Array {
-  // Ownership of wasm objects: the chained builder calls each consume the previous builder, `build()`
-  // consumes the last one, and `writeParquet` consumes both the table and the properties whether it
-  // succeeds or throws. Anything created and not handed on must be freed here: wasm memory only grows.
-  const table = Table.fromIPCStream(ipc);
-  release(ipc);
-  let properties;
-  try {
-    let builder = new WriterPropertiesBuilder()
-      .setCompression(CODECS[options.compression])
-      .setCreatedBy('ingest-replica')
-      .setColumnStatisticsEnabled('record', EnabledStatistics.None);
-    for (const name of NO_DICTIONARY) builder = builder.setColumnDictionaryEnabled(name, false);
-    properties = builder.build();
-  } catch (e) {
-    table.free();
-    throw e;
+class CompactWriter {
+  readonly bytes: number[] = [];
+
+  varint(n: number): void {
+    // Safe integers only (every Parquet size and count here); arithmetic, not bit operations, past 2^31.
+    let rest = n;
+    while (rest >= 0x80) {
+      this.bytes.push((rest % 0x80) | 0x80);
+      rest = Math.floor(rest / 0x80);
+    }
+    this.bytes.push(rest);
   }
-  return writeParquet(table, properties);
+
+  zigzag(n: number): void {
+    if (!Number.isSafeInteger(n)) throw new Error(`thrift integer out of range: ${n}`);
+    this.varint(n >= 0 ? n * 2 : -n * 2 - 1);
+  }
+
+  value(value: Thrift): void {
+    switch (value.t) {
+      case 'i32': case 'i64': this.zigzag(value.v); break;
+      case 'bool': this.bytes.push(value.v ? BOOL_TRUE : BOOL_FALSE); break;
+      case 'binary':
+        this.varint(value.v.length);
+        for (const byte of value.v) this.bytes.push(byte);
+        break;
+      case 'list': this.list(value.v); break;
+      case 'struct': this.struct(value.v); break;
+    }
+  }
+
+  private list(items: readonly Thrift[]): void {
+    const first = items[0];
+    const type = first === undefined ? COMPACT_TYPE.struct : elementType(first);
+    if (items.length < 15) this.bytes.push((items.length << 4) | type);
+    else {
+      this.bytes.push(0xf0 | type);
+      this.varint(items.length);
+    }
+    for (const item of items) this.value(item);
+  }
+
+  private struct(fields: readonly ThriftField[]): void {
+    let last = 0;
+    for (const [id, value] of fields) {
+      if (value === undefined) continue;
+      const type = value.t === 'bool' ? (value.v ? BOOL_TRUE : BOOL_FALSE) : COMPACT_TYPE[value.t];
+      const delta = id - last;
+      if (delta > 0 && delta <= 15) this.bytes.push((delta << 4) | type);
+      else {
+        this.bytes.push(type);
+        this.zigzag(id);
+      }
+      last = id;
+      if (value.t !== 'bool') this.value(value);
+    }
+    this.bytes.push(0); // stop
+  }
 }
+
+function elementType(value: Thrift): number {
+  if (value.t === 'bool') throw new Error('thrift lists of booleans are not used by this writer');
+  return COMPACT_TYPE[value.t];
+}
+
+function thriftBytes(value: Thrift): Uint8Array {
+  const writer = new CompactWriter();
+  writer.value(value);
+  return Uint8Array.from(writer.bytes);
+}
+
+// ─── Parquet (parquet.thrift field ids and enum values) ──────────────────────────────────────────────
+
+const TYPE_INT64 = 2;
+const TYPE_BYTE_ARRAY = 6;
+const REQUIRED = 0;
+const CONVERTED_UTF8 = 0;
+const CONVERTED_TIMESTAMP_MILLIS = 9;
+const ENCODING_PLAIN = 0;
+const ENCODING_RLE = 3;
+const PAGE_DATA = 0;
+const CODEC: Record<ParquetCompression, number> = { none: 0, zstd: 6 };
+const MAGIC = Buffer.from('PAR1', 'latin1');
+
+/** Pages are cut at this many uncompressed bytes (the common writers' default), one value at least. */
+const PAGE_BYTES = 1 << 20;
+/** Column statistics are written when min and max are at most this long (never truncated, so exact). */
+const MAX_STATISTIC_BYTES = 256;
+/** zstd level 1: BENCHMARKS.md "Parquet compression" (levels 2–3 were no smaller on this data). */
+const ZSTD_LEVEL = 1;
+
+type ColumnName = 'id' | 'timestamp' | 'record' | 'db' | 'collection' | 'row_key' | 'record_type';
+/** File order of the output columns (DESIGN §3.5). */
+const COLUMNS: readonly ColumnName[] = ['id', 'timestamp', 'record', 'db', 'collection', 'row_key', 'record_type'];
+/**
+ * Columns whose min and max can let a reader skip a file. Not `record` (large, never compared), nor `id` and
+ * `row_key`: unique values in the row keys' hash order, so every part spans nearly the whole range of both.
+ */
+const WITH_STATISTICS: ReadonlySet<ColumnName> = new Set(['timestamp', 'db', 'collection', 'record_type']);
+
+const STRING_LOGICAL = struct([1, struct()]);
+const UTC_MILLIS_LOGICAL = struct([8, struct([1, bool(true)], [2, struct([1, struct()])])]);
+
+function schemaElements(): Thrift[] {
+  const root = struct([4, text('schema')], [5, i32(COLUMNS.length)]);
+  return [root, ...COLUMNS.map((name) => name === 'timestamp'
+    ? struct([1, i32(TYPE_INT64)], [3, i32(REQUIRED)], [4, text(name)], [6, i32(CONVERTED_TIMESTAMP_MILLIS)], [10, UTC_MILLIS_LOGICAL])
+    : struct([1, i32(TYPE_BYTE_ARRAY)], [3, i32(REQUIRED)], [4, text(name)], [6, i32(CONVERTED_UTF8)], [10, STRING_LOGICAL]))];
+}
+
+interface Statistics {
+  readonly min: Uint8Array;
+  readonly max: Uint8Array;
+}
+
+interface ColumnChunk {
+  readonly name: ColumnName;
+  readonly physicalType: number;
+  /** Page headers and page bodies, in file order. */
+  readonly chunks: Uint8Array[];
+  readonly uncompressed: number;
+  readonly compressed: number;
+  readonly statistics: Statistics | undefined;
+}
+
+/** Compresses a page; the plain bytes may be a scratch buffer that the caller reuses, so 'none' copies them. */
+function compress(plain: Uint8Array, compression: ParquetCompression): Uint8Array {
+  if (compression === 'none') return Uint8Array.prototype.slice.call(plain);
+  return zstdCompressSync(plain, { params: { [zlibConstants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
+}
+
+/** Appends one data page (header + body) of `values` PLAIN values to `column`. */
+function addPage(column: { chunks: Uint8Array[]; uncompressed: number; compressed: number }, plain: Uint8Array, values: number, compression: ParquetCompression): void {
+  const body = compress(plain, compression);
+  const header = thriftBytes(struct(
+    [1, i32(PAGE_DATA)],
+    [2, i32(plain.length)],
+    [3, i32(body.length)],
+    // Required columns have no levels; the level encodings are still declared (RLE), as the format asks.
+    [5, struct([1, i32(values)], [2, i32(ENCODING_PLAIN)], [3, i32(ENCODING_RLE)], [4, i32(ENCODING_RLE)])],
+  ));
+  column.chunks.push(header, body);
+  column.uncompressed += header.length + plain.length;
+  column.compressed += header.length + body.length;
+}
+
+/** Unsigned byte order of data[a..aEnd) against data[b..bEnd): negative, zero or positive. */
+function compareBytes(data: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): number {
+  const length = Math.min(aEnd - a, bEnd - b);
+  for (let k = 0; k < length; k += 1) {
+    const difference = data[a + k]! - data[b + k]!;
+    if (difference !== 0) return difference;
+  }
+  return (aEnd - a) - (bEnd - b);
+}
+
+/** Values this short are copied byte by byte: cheaper than a native call each. */
+const SHORT_VALUE = 48;
+
+/**
+ * A UTF-8 column as PLAIN BYTE_ARRAY pages: each value as its 4-byte little-endian length and its bytes.
+ * `scratch` holds one page at a time (compression copies it out), so pages cost no fresh memory each.
+ */
+function stringColumn(name: ColumnName, column: Utf8Column, rows: number, compression: ParquetCompression, scratch: Buffer): ColumnChunk {
+  const { offsets } = column;
+  const data = Buffer.from(column.data.buffer, column.data.byteOffset, column.data.byteLength);
+  const withStatistics = WITH_STATISTICS.has(name);
+  const out = { chunks: [] as Uint8Array[], uncompressed: 0, compressed: 0 };
+  let minAt = 0;
+  let maxAt = 0;
+  for (let first = 0; first < rows;) {
+    let last = first + 1;
+    while (last < rows && (last - first + 1) * 4 + (offsets[last + 1]! - offsets[first]!) <= PAGE_BYTES) last += 1;
+    const size = (last - first) * 4 + (offsets[last]! - offsets[first]!);
+    const page = size <= scratch.length ? scratch.subarray(0, size) : Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let row = first; row < last; row += 1) {
+      const start = offsets[row]!;
+      const end = offsets[row + 1]!;
+      at = page.writeUInt32LE(end - start, at);
+      if (end - start > SHORT_VALUE) at += data.copy(page, at, start, end);
+      else for (let k = start; k < end; k += 1) page[at++] = data[k]!;
+      if (withStatistics) {
+        if (compareBytes(data, start, end, offsets[minAt]!, offsets[minAt + 1]!) < 0) minAt = row;
+        else if (compareBytes(data, start, end, offsets[maxAt]!, offsets[maxAt + 1]!) > 0) maxAt = row;
+      }
+    }
+    addPage(out, page, last - first, compression);
+    first = last;
+  }
+  const valueAt = (row: number): Uint8Array => data.subarray(offsets[row], offsets[row + 1]);
+  const min = valueAt(minAt);
+  const max = valueAt(maxAt);
+  const statistics = withStatistics && rows > 0 && Math.max(min.length, max.length) <= MAX_STATISTIC_BYTES
+    ? { min: Uint8Array.from(min), max: Uint8Array.from(max) }
+    : undefined;
+  return { name, physicalType: TYPE_BYTE_ARRAY, ...out, statistics };
+}
+
+/** Epoch milliseconds as PLAIN INT64 pages (little-endian, two's complement). */
+function timestampColumn(timestamps: Float64Array, rows: number, compression: ParquetCompression, scratch: Buffer): ColumnChunk {
+  const out = { chunks: [] as Uint8Array[], uncompressed: 0, compressed: 0 };
+  const perPage = PAGE_BYTES / 8;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let first = 0; first < rows; first += perPage) {
+    const last = Math.min(rows, first + perPage);
+    const page = scratch.subarray(0, (last - first) * 8);
+    for (let row = first; row < last; row += 1) {
+      const millis = timestamps[row]!;
+      if (millis < min) min = millis;
+      if (millis > max) max = millis;
+      page.writeBigInt64LE(BigInt(millis), (row - first) * 8);
+    }
+    addPage(out, page, last - first, compression);
+  }
+  const int64 = (millis: number): Uint8Array => {
+    const bytes = Buffer.alloc(8);
+    bytes.writeBigInt64LE(BigInt(millis));
+    return bytes;
+  };
+  const statistics = rows > 0 ? { min: int64(min), max: int64(max) } : undefined;
+  return { name: 'timestamp', physicalType: TYPE_INT64, ...out, statistics };
+}
+
+function columnChunks(part: ColumnarPart, compression: ParquetCompression): ColumnChunk[] {
+  const scratch = Buffer.allocUnsafeSlow(PAGE_BYTES);
+  return COLUMNS.map((name) => name === 'timestamp'
+    ? timestampColumn(part.timestamps, part.rows, compression, scratch)
+    : stringColumn(name, part.columns[name], part.rows, compression, scratch));
+}
+
+function footer(columns: readonly ColumnChunk[], offsets: readonly number[], rows: number, compression: ParquetCompression): Uint8Array {
+  const chunkMeta = columns.map((column, k) => struct(
+    [2, i64(offsets[k]!)],
+    [3, struct(
+      [1, i32(column.physicalType)],
+      [2, list([i32(ENCODING_PLAIN), i32(ENCODING_RLE)])],
+      [3, list([text(column.name)])],
+      [4, i32(CODEC[compression])],
+      [5, i64(rows)],
+      [6, i64(column.uncompressed)],
+      [7, i64(column.compressed)],
+      [9, i64(offsets[k]!)],
+      [12, column.statistics && struct([3, i64(0)], [5, binary(column.statistics.max)], [6, binary(column.statistics.min)])],
+    )],
+  ));
+  const rowGroup = struct(
+    [1, list(chunkMeta)],
+    [2, i64(columns.reduce((sum, c) => sum + c.uncompressed, 0))],
+    [3, i64(rows)],
+    [5, i64(offsets[0]!)],
+    [6, i64(columns.reduce((sum, c) => sum + c.compressed, 0))],
+    [7, i32(0)],
+  );
+  return thriftBytes(struct(
+    [1, i32(1)],
+    [2, list(schemaElements())],
+    [3, i64(rows)],
+    [4, list([rowGroup])],
+    [6, text('ingest-replica')],
+    // Min and max are by the type's own order (bytes unsigned, int64 signed): TypeDefinedOrder per column.
+    [7, list(COLUMNS.map(() => struct([1, struct()])))],
+  ));
+}
+
+/** The whole Parquet file of a part: one row group, the columns in schema order. */
+export function writeParquet(part: ColumnarPart, options: EncodeOptions): Uint8Array {
+  const columns = columnChunks(part, options.compression);
+  const pieces: Uint8Array[] = [MAGIC];
+  const offsets: number[] = [];
+  let at = MAGIC.length;
+  for (const column of columns) {
+    offsets.push(at);
+    pieces.push(...column.chunks);
+    at += column.compressed;
+  }
+  const meta = footer(columns, offsets, part.rows, options.compression);
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(meta.length);
+  pieces.push(meta, length, MAGIC);
+  // A buffer of its own (never a slice of Node's pool), so that the encoder thread can transfer it.
+  const file = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  let written = 0;
+  for (const piece of pieces) {
+    file.set(piece, written);
+    written += piece.length;
+  }
+  return file;
+}
+
+// ─── verification and the part's life cycle ──────────────────────────────────────────────────────────
 
 /** Number of rows the file's footer declares, after checking it against its row groups. */
 export function footerRowCount(bytes: Uint8Array): number {
@@ -109,10 +362,7 @@ export function footerRowCount(bytes: Uint8Array): number {
 
 type Detachable = ArrayBuffer & { transfer(newByteLength?: number): ArrayBuffer };
 
-/**
- * Frees buffers at once instead of at the next GC: a part's data exists in several copies on its way into
- * wasm (column buffers, IPC stream, wasm's own copy), and letting each linger would multiply peak memory.
- */
+/** Frees the part's buffers at once instead of at the next GC, so a part and its file are not both held long. */
 function release(...views: readonly ArrayBufferView[]): void {
   for (const view of views) {
     const buffer = view.buffer as Detachable;
@@ -128,9 +378,12 @@ function partViews(part: ColumnarPart): ArrayBufferView[] {
 export function encodeParquetPart(part: ColumnarPart, options: EncodeOptions): EncodedPart {
   const started = performance.now();
   const expectedRows = part.rows;
-  const ipc = arrowIpc(part);
-  release(...partViews(part));
-  const bytes = writeWasmParquet(ipc, options);
+  let bytes: Uint8Array;
+  try {
+    bytes = writeParquet(part, options);
+  } finally {
+    release(...partViews(part));
+  }
   const rows = footerRowCount(bytes);
   // Never publish a short file: the written footer must account for every row handed in.
   if (rows !== expectedRows) throw new Error(`parquet part holds ${rows} rows, expected ${expectedRows}`);

@@ -56,7 +56,7 @@ function settingsOf(options: SinkSettings): RunOutputSettings {
       throw new PermanentError(`sink setting ${name} must be a positive integer`, { context: { [name]: value } });
     }
   }
-  // Encoding needs about twice a part's size in wasm memory, whose ceiling is 4 GiB per encoder thread.
+  // Encoding holds a part, one page and the compressed file at once; pages' lengths are 32-bit in Parquet.
   if (settings.partMaxBytes > MAX_PART_BYTES) {
     throw new PermanentError(`sink setting partMaxBytes must be at most ${MAX_PART_BYTES}`, { context: { partMaxBytes: settings.partMaxBytes } });
   }

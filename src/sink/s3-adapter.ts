@@ -216,11 +216,11 @@ export const DEFAULT_COMPRESSION: ParquetCompression = 'zstd';
 
 export interface S3RecordSinkOptions extends S3StoreOptions, SinkSettings {
   /**
-   * Parquet compression. Default zstd (parquet-wasm writes level 1): about half Snappy's bytes on the seeder's
+   * Parquet compression. Default zstd (level 1): about half Snappy's bytes on the seeder's
    * and on Mongo-style documents, so half the S3 storage and the bytes Athena scans and bills, for 25–60% more
    * encode CPU (~8 ms per MiB of documents; the encoder thread is shared by all collections); levels 2–3 were
    * no smaller (BENCHMARKS.md, "Parquet compression"; `make bench-compression`). Athena, DuckDB, pyarrow and
-   * Spark read ZSTD Parquet; snappy stays available.
+   * Spark read ZSTD Parquet; 'none' (uncompressed) is for tests that need large objects.
    */
   readonly compression?: ParquetCompression;
   /** Encoder threads (default 1); 0 encodes on the calling thread. */

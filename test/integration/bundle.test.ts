@@ -69,13 +69,13 @@ describe('the EMR bundle (scripts/bundle.sh --no-runtimes)', () => {
     await new HBaseAdmin(stack.hbaseAdminUrl).deleteTable(collection).catch(() => undefined);
   });
 
-  it('packs the CLI, the encoder thread entry, its wasm, the step wrapper and the bootstrap scripts, with a matching sha256', async () => {
+  it('packs the CLI, the encoder thread entry, the step wrapper and the bootstrap scripts, with a matching sha256', async () => {
     const [recorded, name] = readFileSync(`${artifact}.sha256`, 'utf8').trim().split(/\s+/);
     expect(name).toBe('ingest-replica-itest-no-runtimes.tar.gz');
     expect(recorded).toBe(sha256(readFileSync(artifact)));
     const listing = (await exec('tar', ['-tzf', artifact])).stdout.split('\n');
     for (const entry of [
-      './VERSION', './package.json', './dist/ingest-replica.js', './dist/parquet-encoder-adapter.js', './dist/parquet_wasm_bg.wasm',
+      './VERSION', './package.json', './dist/ingest-replica.js', './dist/parquet-encoder-adapter.js',
       './steps/run-step.sh', './steps/step-definition.json', './bootstrap/install-ingest-replica.sh',
       './bootstrap/ensure-hbase-rest.sh', './bootstrap/install-cloudwatch-agent.sh', './cloudwatch/agent-config.json',
       './spark/driver.py', './spark/log4j2.properties',

@@ -38,8 +38,8 @@ async function getBytes(key: string): Promise<Uint8Array> {
   return response.Body!.transformToByteArray();
 }
 
-/** These rows compress to one 5 MiB chunk under ZSTD: Snappy keeps the parts multipart, which these tests are about. */
-const SNAPPY_FOR_MULTIPART = { compression: 'snappy' } as const;
+/** These rows compress to one 5 MiB chunk under ZSTD: uncompressed parts stay multipart, which these tests are about. */
+const UNCOMPRESSED_FOR_MULTIPART = { compression: 'none' } as const;
 
 async function write(output: Awaited<ReturnType<ReturnType<typeof createS3RecordSink>['open']>>, rows: readonly OutputRow[]): Promise<void> {
   for (let start = 0; start < rows.length; start += 1000) await output.write(rows.slice(start, start + 1000));
@@ -117,7 +117,7 @@ describe('S3 record sink on moto', () => {
       }
       return next(args);
     }, { step: 'initialize', name: 'injectUploadPartFailure' });
-    const sink = createS3RecordSink({ s3: failing, bucket, kmsKeyId, partMaxRows: 100_000, multipartPartSize: 5 * 1024 * 1024, uploadQueueSize: 1, ...SNAPPY_FOR_MULTIPART });
+    const sink = createS3RecordSink({ s3: failing, bucket, kmsKeyId, partMaxRows: 100_000, multipartPartSize: 5 * 1024 * 1024, uploadQueueSize: 1, ...UNCOMPRESSED_FOR_MULTIPART });
     const folder = 'incremental/core_addresses/20200805-0808';
     const output = await sink.open(targetFor(folder));
     const failure = await (async () => {
@@ -148,7 +148,7 @@ describe('S3 record sink on moto', () => {
       }
       return next(args);
     }, { step: 'initialize', name: 'slowUploadPart' });
-    const sink = createS3RecordSink({ s3: slow, bucket, kmsKeyId, partMaxRows: 100_000, multipartPartSize: 5 * 1024 * 1024, uploadQueueSize: 1, ...SNAPPY_FOR_MULTIPART });
+    const sink = createS3RecordSink({ s3: slow, bucket, kmsKeyId, partMaxRows: 100_000, multipartPartSize: 5 * 1024 * 1024, uploadQueueSize: 1, ...UNCOMPRESSED_FOR_MULTIPART });
     const folder = 'incremental/core_addresses/20200805-0909';
     const output = await sink.open(targetFor(folder));
     await write(output, rowsOf(100_000));

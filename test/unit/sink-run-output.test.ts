@@ -34,7 +34,7 @@ const ticks = async (n = 20): Promise<void> => {
   for (let i = 0; i < n; i += 1) await new Promise((r) => setImmediate(r));
 };
 
-function setup(settings: SinkSettings = {}, encoder: PartEncoder = createInlineEncoder({ compression: 'snappy' })) {
+function setup(settings: SinkSettings = {}, encoder: PartEncoder = createInlineEncoder({ compression: 'none' })) {
   const store = new MemoryStore();
   const sink = createRecordSink(store, encoder, { partMaxRows: 10, ...settings });
   return { store, sink };
@@ -166,7 +166,7 @@ describe('S3RunOutput', () => {
   });
 
   it('refuses to publish when the encoded parts do not account for every row accepted', async () => {
-    const inline = createInlineEncoder({ compression: 'snappy' });
+    const inline = createInlineEncoder({ compression: 'none' });
     const short: PartEncoder = { encode: async (part) => ({ ...await inline.encode(part), rows: part.rows - 1 }), close: inline.close };
     const { store, sink } = setup({}, short);
     const output = await sink.open(target);

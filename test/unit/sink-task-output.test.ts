@@ -30,7 +30,7 @@ const quarantined = (i: number, reason: QuarantinedRecord['reason'] = 'bad-base6
 
 function setup() {
   const store = new MemoryStore();
-  const sink = createRecordSink(store, createInlineEncoder({ compression: 'snappy' }), { partMaxRows: 10 });
+  const sink = createRecordSink(store, createInlineEncoder({ compression: 'none' }), { partMaxRows: 10 });
   return { store, sink };
 }
 
@@ -112,7 +112,7 @@ describe('staged task outputs', () => {
     const { store, sink } = setup();
     const neighbour = `${folder}-other/part-x-00001.parquet`;
     await store.put(neighbour, new Uint8Array([1]), { contentType: 'application/vnd.apache.parquet', tags: {} });
-    const elsewhere = await createRecordSink(store, createInlineEncoder({ compression: 'snappy' })).openTask({ ...task(R0A0), folder: `${folder}-other` });
+    const elsewhere = await createRecordSink(store, createInlineEncoder({ compression: 'none' })).openTask({ ...task(R0A0), folder: `${folder}-other` });
     await elsewhere.write(rowsOf(1));
     await elsewhere.seal();
     const winner = await stageAttempt(sink, R0A0, 3, 0);
