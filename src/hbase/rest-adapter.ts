@@ -1,9 +1,9 @@
 import { Pool } from 'undici';
 import { IngestError, PermanentError, TransientError, toError, type ErrorContext } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { retryPolicy, withRetry, type RetryPolicy } from '../shared/retry.js';
 import { sleep } from '../shared/time.js';
 import type { Cell, HBaseSource, KeyRange, ScanRequest } from '../step/ports.js';
-import { backoffDelay, DEFAULT_HBASE_RETRY, type RetryPolicy } from './backoff.js';
 import { decodeTableInfo, encodeCellSet } from './protobuf.js';
 import { regionRanges } from './region-ranges.js';
 import { scanRange, type ScanSettings, type ScanStats } from './rest-scan.js';
@@ -42,6 +42,9 @@ export type CellToPut = Cell;
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
+/** Waits of up to 200 ms doubling to 10 s, full jitter: spreads out parallel range scans retrying at once. */
+export const HBASE_RETRY: RetryPolicy = retryPolicy({ maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 10_000, jitter: 'full' });
+
 /** RestTransport over an undici Pool: statuses resolve, network failures reject. */
 class UndiciTransport implements RestTransport {
   constructor(private readonly pool: Pool) {}
@@ -77,11 +80,7 @@ export class HBaseRestSource implements HBaseSource {
     if (!Number.isInteger(batchCells) || batchCells < 1) throw new TypeError(`batchCells must be a positive integer, got ${batchCells}`);
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
-    this.retry = {
-      maxAttempts: options.maxAttempts ?? DEFAULT_HBASE_RETRY.maxAttempts,
-      baseDelayMs: options.baseDelayMs ?? DEFAULT_HBASE_RETRY.baseDelayMs,
-      maxDelayMs: options.maxDelayMs ?? DEFAULT_HBASE_RETRY.maxDelayMs,
-    };
+    this.retry = retryPolicy(HBASE_RETRY, options);
     this.logger = (options.logger ?? silentLogger).child({ component: 'hbase-rest' });
     const timeoutMs = options.timeoutMs ?? 60_000;
     this.pool = new Pool(this.origin, {
@@ -165,24 +164,17 @@ export class HBaseRestSource implements HBaseSource {
   }
 
   private async withRetries<T>(what: string, table: string, signal: AbortSignal | undefined, operation: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      signal?.throwIfAborted();
-      try {
-        return await operation();
-      } catch (e) {
-        signal?.throwIfAborted();
+    return withRetry(this.retry, operation, {
+      signal,
+      // Our own non-retryable errors end at once; network errors (not ours) and TransientErrors are retried.
+      retryable: (e) => !(e instanceof IngestError && !e.retryable),
+      onRetry: (e, attempt, delayMs) => this.logger.warn({ table, err: toError(e), attempt, delayMs }, 'hbase rest call failed; retrying'),
+      exhausted: (e, attempts) => {
         const error = toError(e);
-        // Our own non-retryable errors end at once; network errors (not ours) and TransientErrors are retried.
-        if (error instanceof IngestError && !error.retryable) throw error;
-        if (attempt >= this.retry.maxAttempts) {
-          throw new TransientError(`could not ${what} HBase table ${table} at ${this.origin} after ${attempt} attempts: ${error.message}`, {
-            context: { url: this.origin, table, attempts: attempt }, cause: error,
-          });
-        }
-        const delay = backoffDelay(attempt, this.retry);
-        this.logger.warn({ table, err: error, attempt, delayMs: delay }, 'hbase rest call failed; retrying');
-        await sleep(delay, signal);
-      }
-    }
+        return new TransientError(`could not ${what} HBase table ${table} at ${this.origin} after ${attempts} attempts: ${error.message}`, {
+          context: { url: this.origin, table, attempts }, cause: error,
+        });
+      },
+    });
   }
 }

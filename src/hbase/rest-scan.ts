@@ -1,7 +1,7 @@
 import { PermanentError, TransientError, toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { backoffDelay, type RetryPolicy } from '../shared/retry.js';
 import type { Cell, ScanRequest } from '../step/ports.js';
-import { backoffDelay, type RetryPolicy } from './backoff.js';
 import { decodeCellSet, encodeScanner } from './protobuf.js';
 import { RowAssembler } from './row-assembler.js';
 import { PROTOBUF, tablePath, type RestTransport } from './rest-transport.js';

@@ -2,12 +2,12 @@ import { Pool } from 'undici';
 import type { KeyService, KeyServiceStats, WrappedKey } from '../step/ports.js';
 import { isRetryable, toError, type ErrorContext } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { retryPolicy, withRetry, type RetryPolicy } from '../shared/retry.js';
 import { KeyServiceAccessError, KeyServiceUnavailableError } from './errors.js';
 import { DEFAULT_MAX_ANSWER_BYTES, readBoundedAnswer } from './bounded-answer.js';
 import {
   errorForNetworkFailure, errorForStatus, errorCode, parseDecryptBody, parseGenerateBody, type GeneratedDataKey,
 } from './dks-responses.js';
-import { DEFAULT_RETRY_POLICY, retry } from './retry.js';
 import { checkWrappedKey } from './wrapped-key.js';
 import { Slots } from './slots.js';
 
@@ -58,6 +58,9 @@ export interface DksHealth {
 
 type Counts = { calls: number; retries: number; requests: number; failures: number };
 
+/** 5 attempts, waits of up to 100 ms doubling to 5 s, full jitter (many workers may retry DKS at once). */
+export const DKS_RETRY: RetryPolicy = retryPolicy({ maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 5_000, jitter: 'full' });
+
 const noCounts = (): Counts => ({ calls: 0, retries: 0, requests: 0, failures: 0 });
 
 interface Call {
@@ -73,7 +76,7 @@ export class DksKeyService implements KeyService {
   private readonly pool: Pool;
   private readonly base: URL;
   private readonly prefix: string;
-  private readonly policy: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  private readonly policy: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly logger: Logger;
   private readonly maxAnswerBytes: number;
@@ -85,11 +88,7 @@ export class DksKeyService implements KeyService {
     this.base = new URL(options.url);
     if (this.base.protocol !== 'https:') throw new TypeError(`DKS URL must be https (mutual TLS): ${options.url}`);
     this.prefix = this.base.pathname.replace(/\/+$/, '');
-    this.policy = {
-      maxAttempts: options.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts,
-      baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs,
-      maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs,
-    };
+    this.policy = retryPolicy(DKS_RETRY, options);
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.logger = options.logger ?? silentLogger;
     const connections = options.connections ?? 8;
@@ -171,11 +170,10 @@ export class DksKeyService implements KeyService {
     bump('calls');
     const url = `${this.base.origin}${this.prefix}`;
     try {
-      return await retry((attempt) => this.slots.run(() => {
+      return await withRetry(this.policy, (attempt) => this.slots.run(() => {
         bump('requests');
         return this.attempt(call, attempt, signal, parse);
       }, signal), {
-        ...this.policy,
         signal,
         retryable: isRetryable,
         onRetry: (e, attempt, delayMs) => {

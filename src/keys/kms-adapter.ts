@@ -1,9 +1,9 @@
 import { DecryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { KeyService, KeyServiceStats, WrappedKey } from '../step/ports.js';
 import { TransientError, isRetryable, toError } from '../shared/errors.js';
+import { retryPolicy, withRetry, type RetryPolicy } from '../shared/retry.js';
 import { DATA_KEY_LENGTHS, decodeStrictBase64 } from './data-key.js';
 import { KeyRejectedError, KeyServiceAccessError, KeyServiceUnavailableError } from './errors.js';
-import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from './retry.js';
 import { checkWrappedKey } from './wrapped-key.js';
 
 /**
@@ -11,9 +11,18 @@ import { checkWrappedKey } from './wrapped-key.js';
  * CiphertextBlob and `keyEncryptionKeyId` the KMS key id or ARN it must have been made with.
  * The client is built elsewhere and injected; its own SDK retries run inside each of our attempts.
  */
-export interface KmsKeyServiceOptions extends Partial<RetryPolicy> {
+export interface KmsKeyServiceOptions {
   readonly client: KMSClient;
+  /** Attempts per decrypt, the first included. Default 5. */
+  readonly maxAttempts?: number;
+  /** Default 100 ms. */
+  readonly baseDelayMs?: number;
+  /** Default 5 s. */
+  readonly maxDelayMs?: number;
 }
+
+/** As DKS: 5 attempts, waits of up to 100 ms doubling to 5 s, full jitter. */
+export const KMS_RETRY: RetryPolicy = retryPolicy({ maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 5_000, jitter: 'full' });
 
 /** The ciphertext or the key named cannot decrypt: no retry will change that. */
 const KEY_REJECTIONS = new Set(['InvalidCiphertextException', 'IncorrectKeyException', 'NotFoundException', 'InvalidKeyUsageException']);
@@ -32,7 +41,7 @@ export class KmsKeyService implements KeyService {
   private counts = { calls: 0, retries: 0 };
 
   constructor(private readonly options: KmsKeyServiceOptions) {
-    this.policy = { ...DEFAULT_RETRY_POLICY, ...definedOnly(options) };
+    this.policy = retryPolicy(KMS_RETRY, options);
   }
 
   async unwrap(key: WrappedKey, correlationId: string, signal?: AbortSignal): Promise<Buffer> {
@@ -41,7 +50,7 @@ export class KmsKeyService implements KeyService {
     const malformed = checkWrappedKey(key, { correlationId });
     if (malformed !== undefined) throw malformed;
     const blob = decodeStrictBase64(key.encryptedEncryptionKey) as Buffer;
-    const plaintext = await retry(async () => {
+    const plaintext = await withRetry(this.policy, async () => {
       let answer;
       try {
         answer = await this.options.client.send(
@@ -54,7 +63,6 @@ export class KmsKeyService implements KeyService {
       }
       return answer.Plaintext;
     }, {
-      ...this.policy,
       signal,
       retryable: isRetryable,
       onRetry: () => { this.counts.retries += 1; },
@@ -72,12 +80,4 @@ export class KmsKeyService implements KeyService {
   stats(): KeyServiceStats {
     return { ...this.counts, hits: 0, misses: 0 };
   }
-}
-
-function definedOnly(options: Partial<RetryPolicy>): Partial<RetryPolicy> {
-  const out: { -readonly [K in keyof RetryPolicy]?: number } = {};
-  if (options.maxAttempts !== undefined) out.maxAttempts = options.maxAttempts;
-  if (options.baseDelayMs !== undefined) out.baseDelayMs = options.baseDelayMs;
-  if (options.maxDelayMs !== undefined) out.maxDelayMs = options.maxDelayMs;
-  return out;
 }

@@ -1,7 +1,7 @@
 import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransientError, type ErrorContext } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
-import { sleep } from '../shared/time.js';
+import { retryPolicy, withRetry, type RetryPolicy } from '../shared/retry.js';
 import { BLOCKING_STATUSES, type CollectionName } from '../shared/types.js';
 import type { StatusRow, StatusStore } from '../step/ports.js';
 import { isConditionFailed, statusStoreError } from './errors.js';
@@ -18,6 +18,8 @@ export interface DynamoStatusStoreOptions {
   readonly pageSize?: number;
   /** Clock for `UpdatedAt`. */
   readonly now?: () => number;
+  /** The wait between BatchGetItem attempts (tests inject one); a timer by default. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export type AcknowledgeResult =
@@ -28,7 +30,11 @@ export type AcknowledgeResult =
 const BATCH_GET_MAX = 100;
 /** States a dead runner can leave with its output unsettled (published or not): what a settle step reads. */
 const UNSETTLED_STATUSES: readonly StoredStatus[] = ['EMR_PROCESSING', 'EMR_FAILED', '_EMR_FAILED'];
-const BATCH_GET_ATTEMPTS = 6;
+/** Unprocessed keys mean throttling: 6 attempts, waits from 100–200 ms doubling to 1–2 s (equal jitter). */
+export const BATCH_GET_RETRY: RetryPolicy = retryPolicy({ maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 2_000, jitter: 'equal' });
+
+/** Some keys of a BatchGetItem came back unprocessed (DynamoDB throttled them): ask again for those. */
+class UnprocessedKeys extends Error {}
 
 /** The job status table (DESIGN.md §3.3) in DynamoDB. Reads are queries (never scans), every one paginated. */
 export class DynamoStatusStore implements StatusStore {
@@ -236,19 +242,20 @@ export class DynamoStatusStore implements StatusStore {
     const found = new Map<string, Item>();
     for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
       let pending: Item[] = keys.slice(i, i + BATCH_GET_MAX).map((k) => keyOf(String(k[ATTR.correlationId]), String(k[ATTR.collection])));
-      for (let attempt = 1; pending.length > 0; attempt += 1) {
-        if (attempt > BATCH_GET_ATTEMPTS) {
-          throw new TransientError(`status table ${table}: ${pending.length} keys stayed unprocessed by BatchGetItem`, { context: { table, attempts: attempt - 1 } });
-        }
-        // Unprocessed keys mean throttling: back off before asking again.
-        if (attempt > 1) await sleep(Math.min(50 * 2 ** attempt, 2000) * (0.5 + Math.random() / 2));
+      await withRetry(BATCH_GET_RETRY, async () => {
         const keysNow = pending;
         const answer = await this.call('BatchGetItem', { keys: keysNow.length }, () =>
           this.options.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keysNow, ConsistentRead: true } } })),
         );
         for (const item of answer.Responses?.[table] ?? []) found.set(id(item), item);
         pending = (answer.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
-      }
+        if (pending.length > 0) throw new UnprocessedKeys();
+      }, {
+        // Only unprocessed keys are asked again here; a failed call is the SDK's to retry (it already did).
+        retryable: (e) => e instanceof UnprocessedKeys,
+        exhausted: (_e, attempts) => new TransientError(`status table ${table}: ${pending.length} keys stayed unprocessed by BatchGetItem`, { context: { table, attempts } }),
+        sleep: this.options.sleep,
+      });
     }
     // A row deleted between the query and the read is simply not returned.
     return keys.flatMap((k) => {

@@ -234,6 +234,22 @@ describe('local DKS over mutual TLS', () => {
     expect(client.stats()).toMatchObject({ calls: 1, requests: 4, retries: 3, failures: 1 });
   });
 
+  it('asks 5 times by default on 503 (DKS_RETRY), and once on a 400', async () => {
+    await admin('/__faults', 'POST', { failRate: 1, failStatus: 503 });
+    const client = dks({ maxAttempts: undefined, baseDelayMs: 1, maxDelayMs: 2 });
+    const error = await client.unwrap(fresh(), 'corr-503').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyServiceUnavailableError);
+    expect((error as Error).message).toMatch(new RegExp(`^DKS at ${server.url} failed to decrypt a data key after 5 attempts: `));
+    expect(server.stats().decrypt).toMatchObject({ calls: 5, failed: 5 });
+    expect(client.stats()).toMatchObject({ requests: 5, retries: 4 });
+
+    await admin('/__faults', 'POST', {});
+    await admin('/__stats', 'DELETE');
+    await expect(client.unwrap({ keyEncryptionKeyId: 'cloudhsm:1,2', encryptedEncryptionKey: standaloneWrap(Buffer.alloc(16)) }, 'corr-400')).rejects.toBeInstanceOf(KeyRejectedError);
+    expect(server.stats().decrypt).toMatchObject({ calls: 1, rejected: 1 });
+    expect(client.stats()).toMatchObject({ requests: 6, retries: 4 });
+  });
+
   it('recovers when DKS comes back within the retry bound', async () => {
     await admin('/__faults', 'POST', { failRate: 1, failStatus: 429 });
     const client = dks({ maxAttempts: 8, baseDelayMs: 40, maxDelayMs: 40 });

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStatusTable } from '../../src/local/aws-resources.js';
-import { ConfigError } from '../../src/shared/errors.js';
+import { ConfigError, TransientError } from '../../src/shared/errors.js';
 import { DynamoStatusStore } from '../../src/status/dynamo-status-adapter.js';
 import type { StatusRow } from '../../src/step/ports.js';
 
@@ -25,6 +25,26 @@ function countingClient(): { client: DynamoDBDocumentClient; queries: () => numb
     },
   } as unknown as DynamoDBDocumentClient;
   return { client: counting, queries: () => queries };
+}
+
+/**
+ * A document client that throttles BatchGetItem as DynamoDB does: on the first `throttled` answers the first key
+ * asked for is held back (not sent to moto) and returned in `UnprocessedKeys`; everything else goes to moto.
+ */
+function throttlingClient(throttled: number): { client: DynamoDBDocumentClient; batchGets: () => number } {
+  let batchGets = 0;
+  const throttling = {
+    send: async (command: { constructor: { name: string }; input: unknown }) => {
+      if (command.constructor.name !== 'BatchGetCommand') return doc.send(command as never);
+      batchGets += 1;
+      const keys = (command.input as { RequestItems: Record<string, { Keys: Record<string, unknown>[] }> }).RequestItems[table]!.Keys;
+      if (batchGets > throttled || keys.length === 0) return doc.send(command as never);
+      const [held, ...rest] = keys;
+      const answer = rest.length === 0 ? { Responses: { [table]: [] } } : await doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: rest, ConsistentRead: true } } }));
+      return { ...answer, UnprocessedKeys: { [table]: { Keys: [held] } } };
+    },
+  } as unknown as DynamoDBDocumentClient;
+  return { client: throttling, batchGets: () => batchGets };
 }
 
 async function putItems(items: Record<string, unknown>[]): Promise<void> {
@@ -161,6 +181,46 @@ describe('DynamoStatusStore queries', () => {
     expect(await s.acknowledge('nope', c, 'ops@example', T + 6)).toEqual({ outcome: 'not-found' });
     expect(await s.get('q-1', c)).toMatchObject({ status: '_EMR_FAILED', acknowledgedBy: 'ops@example', acknowledgedAt: T + 5, updatedAt: 42 });
     expect((await s.blockingRows(c)).map((r) => r.correlationId)).not.toContain('q-1');
+  });
+});
+
+describe('DynamoStatusStore when BatchGetItem is throttled', () => {
+  const c = freshCollection();
+  beforeAll(async () => {
+    await putItems([0, 1, 2].map((i) => ({ CorrelationId: `t-${i}`, Collection: c, TriggeredTime: T + i, JobStatus: 'EMR_COMPLETED', EMRClusterId: `j-${i}` })));
+  });
+  const throttledStore = (throttled: number) => {
+    const waits: number[] = [];
+    const throttling = throttlingClient(throttled);
+    const s = new DynamoStatusStore({ tableName: table, client: throttling.client, sleep: async (ms) => { waits.push(ms); } });
+    return { store: s, waits, batchGets: throttling.batchGets };
+  };
+  // Equal jitter: the n-th wait is in [ceiling/2, ceiling), the ceiling 200 ms doubling to 2 s.
+  const ceilings = [200, 400, 800, 1_600, 2_000];
+
+  it('asks again for the unprocessed keys, waiting longer each time, until every row is read', async () => {
+    const { store: s, waits, batchGets } = throttledStore(2);
+    expect((await s.latestRuns(c, 3)).map((r) => [r.correlationId, r.emrClusterId])).toEqual([['t-2', 'j-2'], ['t-1', 'j-1'], ['t-0', 'j-0']]);
+    expect(batchGets()).toBe(3);
+    expect(waits).toHaveLength(2);
+    waits.forEach((ms, i) => {
+      expect(ms).toBeGreaterThanOrEqual(ceilings[i]! / 2);
+      expect(ms).toBeLessThan(ceilings[i]!);
+    });
+  });
+
+  it('gives up after 6 BatchGetItem attempts with a TransientError saying how many keys stayed unprocessed', async () => {
+    const { store: s, waits, batchGets } = throttledStore(Infinity);
+    const error = await s.latestRuns(c, 3).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toBe(`status table ${table}: 1 keys stayed unprocessed by BatchGetItem`);
+    expect((error as TransientError).context).toEqual({ table, attempts: 6 });
+    expect(batchGets()).toBe(6);
+    expect(waits).toHaveLength(5);
+    waits.forEach((ms, i) => {
+      expect(ms).toBeGreaterThanOrEqual(ceilings[i]! / 2);
+      expect(ms).toBeLessThan(ceilings[i]!);
+    });
   });
 });
 

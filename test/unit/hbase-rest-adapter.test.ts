@@ -306,6 +306,23 @@ describe('HBaseRestSource', () => {
     await expect(source.putCells('ns:missing', cells)).rejects.toThrow(PermanentError);
   });
 
+  it('tries a call on 503 eight times by default, naming what it could not do, and a 400 only once', async () => {
+    const cells = [{ rowKey: keyOf(1), timestamp: 1_500, value: Buffer.from('v') }];
+    fake.onPut = () => 503;
+    source = new HBaseRestSource({ url: fake.url, baseDelayMs: 1, maxDelayMs: 2 });
+    sources.push(source);
+    const error = await source.putCells(fake.table, cells).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toBe(`could not write cells to HBase table ${fake.table} at ${fake.url} after 8 attempts: HBase REST answered 503 for ${fake.table}: `);
+    expect((error as TransientError).context).toMatchObject({ attempts: 8, table: fake.table });
+    expect(fake.puts).toHaveLength(8);
+
+    fake.reset();
+    fake.onPut = () => 400;
+    await expect(source.putCells(fake.table, cells)).rejects.toThrow(PermanentError);
+    expect(fake.puts).toHaveLength(1);
+  });
+
   it('tells whether a table exists', async () => {
     expect(await open().tableExists(fake.table)).toBe(true);
     expect(await source.tableExists('ns:missing')).toBe(false);

@@ -65,6 +65,13 @@ describe('KmsKeyService', () => {
     expect(inputs).toHaveLength(3);
   });
 
+  it('tries 5 times by default (KMS_RETRY)', async () => {
+    const { client, inputs } = fakeKms(() => named('KMSInternalException'));
+    const error = await new KmsKeyService({ client, ...fast }).unwrap(wrapped, 'c').catch((e: unknown) => e);
+    expect((error as Error).message).toBe('KMS failed to decrypt a data key after 5 attempts: KMS decrypt failed (KMSInternalException): KMSInternalException');
+    expect(inputs).toHaveLength(5);
+  });
+
   it('refuses a plaintext that is not a data key length', async () => {
     const { client } = fakeKms(() => ({ Plaintext: new Uint8Array(20) }));
     await expect(new KmsKeyService({ client }).unwrap(wrapped, 'c')).rejects.toThrow(/20 bytes/);

@@ -10,6 +10,13 @@ describe('backoffDelay', () => {
     expect(backoffDelay(2, 1e9, timing, () => 1)).toBe(20_000);
   });
 
+  it('waits 2.5–5 s, then 5–10 s, 10–20 s, 20–40 s, and 30–60 s from then on with the default timing', () => {
+    const shortest = [0, 1, 2, 3, 4, 5].map((n) => backoffDelay(n, 1e9, DEFAULT_TIMING, () => 0));
+    const longest = [0, 1, 2, 3, 4, 5].map((n) => backoffDelay(n, 1e9, DEFAULT_TIMING, () => 0.999999));
+    expect(shortest).toEqual([2_500, 5_000, 10_000, 20_000, 30_000, 30_000]);
+    expect(longest).toEqual([4_999, 9_999, 19_999, 39_999, 59_999, 59_999]);
+  });
+
   it('never exceeds the cap, even after many attempts', () => {
     expect(backoffDelay(50, 1e9, timing, () => 1)).toBe(60_000);
     expect(backoffDelay(1000, 1e9, timing, () => 0.5)).toBeLessThanOrEqual(60_000);

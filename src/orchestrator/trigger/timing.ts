@@ -1,3 +1,5 @@
+import { backoffDelay as retryDelay } from '../../shared/retry.js';
+
 /**
  * The trigger's clocks. Defaults are for production; tests shorten them.
  *
@@ -30,13 +32,13 @@ export const DEFAULT_TIMING: TriggerTiming = {
 };
 
 /**
- * The wait before the next check: exponential from the base, capped, with "equal jitter" (half fixed, half
- * random) so triggers that started together do not poll in lock-step; never past the deadline.
+ * The wait before the next check (`attempt` counts from 0): exponential from the base, capped, with equal
+ * jitter (half fixed, half random) so triggers that started together do not poll in lock-step; never past the
+ * deadline.
  */
 export function backoffDelay(attempt: number, remainingMs: number, timing: Pick<TriggerTiming, 'backoffBaseMs' | 'backoffCapMs'>, random: () => number): number {
-  const ceiling = Math.min(timing.backoffCapMs, timing.backoffBaseMs * 2 ** Math.min(attempt, 30));
-  const delay = ceiling / 2 + (random() * ceiling) / 2;
-  return Math.max(0, Math.min(Math.round(delay), remainingMs));
+  const delay = retryDelay(attempt + 1, { baseDelayMs: timing.backoffBaseMs, maxDelayMs: timing.backoffCapMs, jitter: 'equal' }, random);
+  return Math.max(0, Math.min(delay, remainingMs));
 }
 
 /** The wait while the lock is held by another trigger: short, jittered, never past the deadline. */
