@@ -7,7 +7,7 @@ import { readStackState } from '../local/stack-state.js';
 type StepKey = StepSettingKey;
 
 const AWS: readonly StepKey[] = ['awsEndpointUrl', 'awsRegion'];
-const READ: readonly StepKey[] = ['hbaseRestUrl', 'keyService', 'dksUrl', 'dksClientCert', 'dksClientKey', 'dksCaCert', 'dksConcurrency'];
+const READ: readonly StepKey[] = ['hbaseRestUrl', 'keyService', 'dksUrl', 'dksClientCert', 'dksClientKey', 'dksCaCert', 'dksConcurrency', 'scannerBatchBytes'];
 const WRITE: readonly StepKey[] = ['outputBucket', 'outputPrefix', 'kmsKeyId', 'statusTable', 'collectionsSecret', 'maxQuarantined', 'maxRecordBytes', 'scanConcurrency'];
 const SPARK: readonly StepKey[] = ['engine', 'sparkHome', 'sparkMaster', 'sparkPython', 'sparkExecutorCores', 'sparkTasksPerCore', 'sparkConf', 'workerHbaseRestUrl'];
 

@@ -92,6 +92,7 @@ export const parsers = {
     return n;
   },
   duration: (t: string): number => parseDuration(t),
+  bytes: (t: string): number => parseBytes(t),
   boolean: (t: string): boolean => {
     const v = t.trim().toLowerCase();
     if (v === 'true' || v === '1' || v === 'yes') return true;
@@ -100,6 +101,25 @@ export const parsers = {
   },
   prefix: (t: string): string => t.trim().replace(/^\/+|\/+$/g, ''),
 };
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** `16MiB`, `512KiB`, `1GiB`, `4096B` or a bare number of bytes (`16777216`): at least 1 byte. */
+export function parseBytes(text: string): number {
+  const match = /^(\d+)\s*(b|kib|mib|gib)?$/i.exec(text.trim());
+  const n = match ? Number(match[1]) * (BYTE_UNITS[(match[2] ?? 'b').toLowerCase()] as number) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error('must be a size of at least 1 byte, e.g. 16MiB, 512KiB, 1GiB or a number of bytes');
+  return n;
+}
+
+/** The inverse of `parseBytes` for defaults and help: 16 777 216 → `16MiB`, 1000 → `1000B`. */
+export function formatBytes(bytes: number): string {
+  for (const unit of ['GiB', 'MiB', 'KiB'] as const) {
+    const size = BYTE_UNITS[unit.toLowerCase()] as number;
+    if (bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return `${bytes}B`;
+}
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -5,7 +5,8 @@ import { ConfigError } from '../shared/errors.js';
 import { DEFAULT_LEASE } from '../step/lease-keeper.js';
 import { DEFAULT_VISIBILITY_LAG_MS } from '../step/window.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../step/record-decoder.js';
-import { checkConfigFile, formatDuration, parsers, resolveSettings, setting, type Setting } from './settings.js';
+import { DEFAULT_SCANNER_BATCH_BYTES } from '../hbase/batch-sizer.js';
+import { checkConfigFile, formatBytes, formatDuration, parsers, resolveSettings, setting, type Setting } from './settings.js';
 import type { StackState } from '../local/stack-state.js';
 import { isLocalStackTarget, parseServiceEndpoints, serviceEndpointsFromEnv, type ServiceEndpoints } from './aws-endpoints.js';
 
@@ -38,6 +39,8 @@ export interface StepConfig {
   readonly visibilityLagMs: number;
   readonly maxQuarantined: number;
   readonly maxRecordBytes: number;
+  /** Bytes per HBase REST scanner response, at most (one cell is always read, whatever its size). */
+  readonly scannerBatchBytes: number;
   /** DKS requests in flight at once (= connections to DKS), across every collection of the process. */
   readonly dksConcurrency: number;
   /** The collection lease: how long it lasts unrenewed (a dead runner's collection is free after this). */
@@ -93,7 +96,9 @@ export const STEP_SETTINGS = {
   scanConcurrency: setting('scanConcurrency', 'INGEST_SCAN_CONCURRENCY', 'region scans at once per collection', parsers.positiveInt, ['number']),
   visibilityLagMs: setting('visibilityLag', 'INGEST_VISIBILITY_LAG', 'how far behind the end time the window stops (replica visibility), e.g. 1h15m', parsers.duration),
   maxQuarantined: setting('maxQuarantined', 'INGEST_MAX_QUARANTINED', 'quarantined records per collection before it fails', parsers.nonNegativeInt, ['number']),
-  maxRecordBytes: setting('maxRecordSize', 'INGEST_MAX_RECORD_SIZE', 'largest record (its envelope, in bytes) decoded; a larger one is quarantined as too-large, still encrypted', parsers.positiveInt, ['number']),
+  maxRecordBytes: setting('maxRecordSize', 'INGEST_MAX_RECORD_SIZE', 'largest record (its envelope) decoded, e.g. 32MiB or a number of bytes; a larger one is quarantined as too-large, still encrypted', parsers.bytes, ['number']),
+  scannerBatchBytes: setting('scannerBatchBytes', 'INGEST_SCANNER_BATCH_BYTES',
+    'bytes per HBase scanner response, at most, e.g. 16MiB (the cells asked adapt to the sizes seen; a single larger cell is still read)', parsers.bytes, ['number']),
   dksConcurrency: setting('dksConcurrency', 'INGEST_DKS_CONCURRENCY', 'DKS requests in flight at once, for the whole step (bounds the load on DKS)', parsers.positiveInt, ['number']),
   leaseMs: setting('lease', 'INGEST_LEASE', 'collection lease duration: one runner per collection; a dead runner\'s collection is free after it, e.g. 2m', parsers.duration),
   leaseWaitMs: setting('leaseWait', 'INGEST_LEASE_WAIT', 'how long to wait for another runner of a collection before deferring it, e.g. 10m', parsers.duration),
@@ -176,7 +181,8 @@ export function stepDefaults(sources: Pick<ConfigSources, 'env' | 'local' | 'loc
     scanConcurrency: '2',
     visibilityLagMs: formatDuration(DEFAULT_VISIBILITY_LAG_MS),
     maxQuarantined: '1000',
-    maxRecordBytes: String(DEFAULT_MAX_RECORD_BYTES),
+    maxRecordBytes: formatBytes(DEFAULT_MAX_RECORD_BYTES),
+    scannerBatchBytes: formatBytes(DEFAULT_SCANNER_BATCH_BYTES),
     dksConcurrency: '8',
     leaseMs: formatDuration(DEFAULT_LEASE.leaseMs),
     leaseWaitMs: formatDuration(DEFAULT_LEASE.waitMs),

@@ -4,9 +4,11 @@ import { silentLogger, type Logger } from '../shared/logger.js';
 import { retryPolicy, withRetry, type RetryPolicy } from '../shared/retry.js';
 import { sleep } from '../shared/time.js';
 import type { Cell, HBaseSource, KeyRange, ScanRequest } from '../step/ports.js';
+import { readBounded } from './bounded-body.js';
+import { DEFAULT_SCANNER_BATCH_BYTES } from './batch-sizer.js';
 import { decodeTableInfo, encodeCellSet } from './protobuf.js';
 import { regionRanges } from './region-ranges.js';
-import { scanRange, type ScanSettings, type ScanStats } from './rest-scan.js';
+import { newScanStats, scanRange, type ScanSettings, type ScanStats } from './rest-scan.js';
 import { PROTOBUF, tablePath, type RestRequest, type RestResponse, type RestTransport } from './rest-transport.js';
 
 /**
@@ -19,8 +21,10 @@ export interface HBaseRestSourceOptions {
   readonly url: string;
   /** Keep-alive connections; at least the number of ranges scanned in parallel. Default 16. */
   readonly connections?: number;
-  /** Cells per scanner response (the scanner's `batch`). Default 1000 (~2.3 MB of 2.3 KB records). */
+  /** Cells per scanner response, at most (the scanner's `batch`). Default 1000 (~2.3 MB of 2.3 KB records). */
   readonly batchCells?: number;
+  /** Bytes per scanner response, at most (but one cell is always read): the cells asked adapt to the sizes seen. Default 16 MiB. */
+  readonly batchBytes?: number;
   /** Consecutive failed attempts per call (per scan: without a finished row in between). Default 8:
    * with full jitter from 200 ms capped at 10 s, that rides out roughly 10–20 s of unavailability. */
   readonly maxAttempts?: number;
@@ -58,8 +62,8 @@ class UndiciTransport implements RestTransport {
       await res.body.dump();
       return { status: res.statusCode, headers: res.headers, body: EMPTY };
     }
-    // One ArrayBuffer per response; decoded cells are views into it (zero-copy).
-    return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
+    const body = await readBounded(res.body, res.headers['content-length'], r.maxBodyBytes ?? Number.POSITIVE_INFINITY, () => res.body.once('error', () => undefined).destroy());
+    return { status: res.statusCode, headers: res.headers, body };
   }
 }
 
@@ -71,13 +75,15 @@ export class HBaseRestSource implements HBaseSource {
   private readonly retry: RetryPolicy;
   private readonly logger: Logger;
   private readonly settings: ScanSettings;
-  private readonly counters: ScanStats = { scanners: 0, responses: 0, rows: 0, reopened: 0 };
+  private readonly counters: ScanStats = newScanStats();
 
   constructor(options: HBaseRestSourceOptions) {
     const base = new URL(options.url);
     if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`HBase REST URL must be http(s): ${options.url}`);
     const batchCells = options.batchCells ?? 1000;
     if (!Number.isInteger(batchCells) || batchCells < 1) throw new TypeError(`batchCells must be a positive integer, got ${batchCells}`);
+    const batchBytes = options.batchBytes ?? DEFAULT_SCANNER_BATCH_BYTES;
+    if (!Number.isSafeInteger(batchBytes) || batchBytes < 1) throw new TypeError(`batchBytes must be a positive integer, got ${batchBytes}`);
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.retry = retryPolicy(HBASE_RETRY, options);
@@ -95,6 +101,7 @@ export class HBaseRestSource implements HBaseSource {
       basePath: this.basePath,
       column: options.column ?? 'cf:record',
       batchCells,
+      batchBytes,
       cacheBlocks: options.cacheBlocks ?? false,
       retry: this.retry,
       cleanupTimeoutMs: Math.min(timeoutMs, 5_000),
@@ -144,7 +151,7 @@ export class HBaseRestSource implements HBaseSource {
     });
   }
 
-  /** Counters since construction: scanners opened, responses read, rows yielded, scanners replaced. */
+  /** Counters since construction: scanners opened, responses read (and abandoned as too large), rows yielded, scanners replaced. */
   stats(): Readonly<ScanStats> {
     return { ...this.counters };
   }

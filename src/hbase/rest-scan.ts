@@ -2,9 +2,11 @@ import { PermanentError, TransientError, toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { backoffDelay, type RetryPolicy } from '../shared/retry.js';
 import type { Cell, ScanRequest } from '../step/ports.js';
+import { BatchSizer, type ResponseSize } from './batch-sizer.js';
+import type { RestRow } from './messages.js';
 import { decodeCellSet, encodeScanner } from './protobuf.js';
 import { RowAssembler } from './row-assembler.js';
-import { PROTOBUF, tablePath, type RestTransport } from './rest-transport.js';
+import { PROTOBUF, ResponseTooLargeError, tablePath, type RestTransport } from './rest-transport.js';
 
 /**
  * One region range scanned through an HBase REST scanner (`PUT /<table>/scanner`, then `GET <Location>` until
@@ -15,6 +17,10 @@ import { PROTOBUF, tablePath, type RestTransport } from './rest-transport.js';
  * RowAssembler says (nothing lost, nothing repeated) — a GET is never retried on the same scanner. A 410
  * (scanner expired) or 404 (unknown scanner, e.g. after a REST server restart) means the same. Failures in a
  * row are bounded by `maxAttempts`; a response that finishes at least one row resets the count.
+ *
+ * Each response is bounded by bytes as well as cells: every GET asks for the cells that fit `batchBytes` at the
+ * sizes seen so far (`?c=`, batch-sizer.ts), and a body that passes the budget anyway is abandoned unread and
+ * asked again, smaller, from a new scanner (not a failure). A single cell is always read, whatever its size.
  */
 export interface ScanSettings {
   /** The configured REST URL's origin, for messages and for resolving scanner Locations. */
@@ -23,6 +29,8 @@ export interface ScanSettings {
   readonly basePath: string;
   readonly column: string;
   readonly batchCells: number;
+  /** Bytes per response, at most, unless a single cell is larger. */
+  readonly batchBytes: number;
   readonly cacheBlocks: boolean;
   readonly retry: RetryPolicy;
   /** Time allowed for the best-effort DELETE of a scanner. */
@@ -37,7 +45,15 @@ export interface ScanStats {
   responses: number;
   rows: number;
   reopened: number;
+  /** Response bytes read. */
+  bytes: number;
+  /** The largest response read, in bytes. */
+  largestResponseBytes: number;
+  /** Responses abandoned unread for passing the byte budget (asked again, smaller). */
+  oversized: number;
 }
+
+export const newScanStats = (): ScanStats => ({ scanners: 0, responses: 0, rows: 0, reopened: 0, bytes: 0, largestResponseBytes: 0, oversized: 0 });
 
 /** Why a scanner had to be replaced: `gone` (410/404, reopen at once) or `failed` (back off, then reopen). */
 class ScanFault {
@@ -51,6 +67,7 @@ export async function* scanRange(transport: RestTransport, request: ScanRequest,
   const context = { url: settings.origin, table, startRow: range.startRow.toString('hex'), endRow: range.endRow.toString('hex') };
   const log = settings.logger.child(context);
   const assembler = new RowAssembler(range.startRow);
+  const sizer = new BatchSizer(settings.batchBytes, settings.batchCells);
   let scanner: string | undefined;
   let failures = 0;
 
@@ -85,10 +102,20 @@ export async function* scanRange(transport: RestTransport, request: ScanRequest,
         }
       }
       let outcome: Cell[] | 'end' | ScanFault;
+      const asked = sizer.cells();
       try {
-        outcome = await nextBatch(transport, scanner, assembler, signal);
+        outcome = await nextBatch(transport, scanner, assembler, { asked, limit: sizer.limitFor(asked), signal, stats, sizer });
       } catch (e) {
         signal?.throwIfAborted();
+        if (e instanceof ResponseTooLargeError) {
+          // Not a failure: the scanner moved past cells we did not keep, so a new one re-reads them, fewer at a time.
+          stats.oversized += 1;
+          sizer.oversized(asked, e.bytesAtLeast);
+          log.debug({ asked, bytesAtLeast: e.bytesAtLeast, next: sizer.cells() }, 'hbase scanner response over the byte budget; asking fewer cells');
+          void deleteScanner(transport, scanner, settings);
+          scanner = undefined;
+          continue;
+        }
         outcome = new ScanFault(toError(e), 'failed');
       }
       if (outcome instanceof ScanFault) {
@@ -157,12 +184,47 @@ async function openScanner(transport: RestTransport, table: string, startRow: Bu
   throw new TransientError(`HBase REST answered ${res.status} creating a scanner on ${table}: ${text}`, { context });
 }
 
-async function nextBatch(transport: RestTransport, scanner: string, assembler: RowAssembler, signal: AbortSignal | undefined): Promise<Cell[] | 'end' | ScanFault> {
-  const res = await transport.request({ method: 'GET', path: scanner, headers: { accept: PROTOBUF }, signal });
-  if (res.status === 200) return assembler.accept(decodeCellSet(res.body));
+interface NextBatch {
+  /** Cells asked for (`c`). */
+  readonly asked: number;
+  /** The largest body accepted. */
+  readonly limit: number;
+  readonly signal: AbortSignal | undefined;
+  readonly stats: ScanStats;
+  readonly sizer: BatchSizer;
+}
+
+async function nextBatch(transport: RestTransport, scanner: string, assembler: RowAssembler, o: NextBatch): Promise<Cell[] | 'end' | ScanFault> {
+  const path = `${scanner}${scanner.includes('?') ? '&' : '?'}c=${o.asked}`;
+  const res = await transport.request({
+    method: 'GET', path, headers: { accept: PROTOBUF }, signal: o.signal,
+    ...(Number.isFinite(o.limit) ? { maxBodyBytes: o.limit } : {}),
+  });
+  if (res.status === 200) {
+    const rows = decodeCellSet(res.body);
+    const size = sizeOf(rows, res.body.length);
+    o.stats.bytes += size.bytes;
+    if (size.bytes > o.stats.largestResponseBytes) o.stats.largestResponseBytes = size.bytes;
+    o.sizer.observed(size);
+    return assembler.accept(rows);
+  }
   if (res.status === 204) return 'end';
   const error = new Error(`HBase REST answered ${res.status} reading scanner ${scanner}`);
   return new ScanFault(error, res.status === 410 || res.status === 404 ? 'gone' : 'failed', res.status);
+}
+
+function sizeOf(rows: readonly RestRow[], bytes: number): ResponseSize {
+  let cells = 0;
+  let valueBytes = 0;
+  let largestCellBytes = 0;
+  for (const row of rows) {
+    for (const cell of row.cells) {
+      cells += 1;
+      valueBytes += cell.data.length;
+      if (cell.data.length > largestCellBytes) largestCellBytes = cell.data.length;
+    }
+  }
+  return { cells, bytes, valueBytes, largestCellBytes };
 }
 
 /** Whether the table is gone (`GET /<table>/schema` → 404); any other answer or failure says no. */

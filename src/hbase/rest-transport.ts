@@ -11,6 +11,8 @@ export interface RestRequest {
   readonly headers?: Record<string, string>;
   readonly body?: Buffer;
   readonly signal?: AbortSignal | undefined;
+  /** The largest body read: a larger one is abandoned unread (ResponseTooLargeError). Default: unbounded. */
+  readonly maxBodyBytes?: number;
 }
 
 export interface RestResponse {
@@ -18,6 +20,14 @@ export interface RestResponse {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** The whole body (empty for 204). */
   readonly body: Buffer;
+}
+
+/** A response body past the request's `maxBodyBytes`: abandoned (the connection closed) after `bytesAtLeast`. */
+export class ResponseTooLargeError extends Error {
+  constructor(readonly limit: number, readonly bytesAtLeast: number) {
+    super(`HBase REST response is larger than ${limit} bytes (at least ${bytesAtLeast}): abandoned unread`);
+    this.name = 'ResponseTooLargeError';
+  }
 }
 
 export interface RestTransport {

@@ -64,7 +64,7 @@ export function buildStepGraph(config: StepConfig, logger: Logger, options: Step
     if (!existsSync(path)) throw new ConfigError(`${setting} file ${path} does not exist. Fix: point ${setting} at a PEM file (on the local stack run \`ingest-replica local up\`).`);
     return readFileSync(path);
   };
-  const hbase = new HBaseRestSource({ url: config.hbaseRestUrl, logger });
+  const hbase = new HBaseRestSource({ url: config.hbaseRestUrl, batchBytes: config.scannerBatchBytes, logger });
   const keyService = config.keyService === 'kms'
     ? new KmsKeyService({ client: kmsClient(config) })
     : new DksKeyService({

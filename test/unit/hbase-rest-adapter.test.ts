@@ -26,6 +26,10 @@ class FakeHBaseRest {
   deleted: string[] = [];
   puts: { path: string; contentType: string | undefined; rows: RestRow[] }[] = [];
   gets = 0;
+  /** The `c` of every scanner GET (0 when not given). */
+  asked: number[] = [];
+  /** Every scanner response sent with cells: the `c` it answered, its cells and body bytes. */
+  sent: { c: number; cells: number; bytes: number }[] = [];
   lazyMissingTables = false;
   /** Decides the fate of the n-th scanner GET (1-based, counted over the whole test). */
   onGet: (n: number) => Fault | undefined = () => undefined;
@@ -48,14 +52,15 @@ class FakeHBaseRest {
   }
 
   reset(): void {
-    Object.assign(this, { scanners: new Map(), opened: [], created: [], deleted: [], puts: [], gets: 0, lazyMissingTables: false, onGet: () => undefined, onOpen: () => undefined, onPut: () => undefined });
+    Object.assign(this, { scanners: new Map(), opened: [], created: [], deleted: [], puts: [], gets: 0, asked: [], sent: [], lazyMissingTables: false, onGet: () => undefined, onOpen: () => undefined, onPut: () => undefined });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
-    const [, table = '', resource, id] = (req.url ?? '').split('/');
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const [, table = '', resource, id] = url.pathname.split('/');
     if (decodeURIComponent(table) !== this.table) {
       // HBase 2.6 creates scanners on missing tables and answers their reads 404; older versions refuse at once.
       if (this.lazyMissingTables && req.method === 'PUT' && resource === 'scanner') {
@@ -68,7 +73,7 @@ class FakeHBaseRest {
     if (req.method === 'GET' && resource === 'regions') return this.send(res, 200, encodeTableInfo({ name: this.table, regions: this.regions }));
     if (req.method === 'GET' && resource === 'schema') return this.send(res, 200, '{}');
     if (req.method === 'PUT' && resource === 'scanner' && id === undefined) return this.open(req, res, body);
-    if (req.method === 'GET' && resource === 'scanner' && id) return this.next(id, res);
+    if (req.method === 'GET' && resource === 'scanner' && id) return this.next(id, res, Number(url.searchParams.get('c') ?? 0));
     if (req.method === 'DELETE' && resource === 'scanner' && id) {
       this.deleted.push(id);
       return this.send(res, this.scanners.delete(id) ? 200 : 404, '');
@@ -101,7 +106,8 @@ class FakeHBaseRest {
     this.send(res, 201, '');
   }
 
-  private async next(id: string, res: ServerResponse): Promise<void> {
+  /** As HBase 2.6's REST server: `c` (cells), when given, replaces the scanner's batch for this response. */
+  private async next(id: string, res: ServerResponse, c: number): Promise<void> {
     const fault = this.onGet(++this.gets);
     if (typeof fault === 'object') await new Promise((r) => setTimeout(r, fault.delayMs));
     const scanner = this.scanners.get(id);
@@ -110,7 +116,8 @@ class FakeHBaseRest {
       return this.send(res, fault, 'Gone\r\n');
     }
     if (!scanner) return this.send(res, 404, 'Not found\r\n');
-    const taken = scanner.cells.slice(scanner.pos, scanner.pos + (scanner.spec.batch ?? 1));
+    this.asked.push(c);
+    const taken = scanner.cells.slice(scanner.pos, scanner.pos + (c > 0 ? c : scanner.spec.batch ?? 1));
     scanner.pos += taken.length;
     // The server has moved on: a response lost now loses these cells unless the client resumes correctly.
     if (fault === 'reset') return void res.socket?.destroy();
@@ -121,7 +128,9 @@ class FakeHBaseRest {
       if (last && last.key.equals(key)) last.cells.push(cell);
       else rows.push({ key, cells: [cell] });
     }
-    this.send(res, 200, encodeCellSet(rows));
+    const body = encodeCellSet(rows);
+    this.sent.push({ c, cells: taken.length, bytes: body.length });
+    this.send(res, 200, body);
   }
 
   private send(res: ServerResponse, status: number, body: string | Buffer): void {
@@ -176,8 +185,11 @@ describe('HBaseRestSource', () => {
   const fake = new FakeHBaseRest();
   let source: HBaseRestSource;
   const sources: HBaseRestSource[] = [];
-  const open = (options: { batchCells?: number; maxAttempts?: number } = {}): HBaseRestSource => {
-    source = new HBaseRestSource({ url: fake.url, batchCells: options.batchCells ?? 4, maxAttempts: options.maxAttempts ?? 4, baseDelayMs: 1, maxDelayMs: 5 });
+  const open = (options: { batchCells?: number; batchBytes?: number; maxAttempts?: number } = {}): HBaseRestSource => {
+    source = new HBaseRestSource({
+      url: fake.url, batchCells: options.batchCells ?? 4, maxAttempts: options.maxAttempts ?? 4, baseDelayMs: 1, maxDelayMs: 5,
+      ...(options.batchBytes ? { batchBytes: options.batchBytes } : {}),
+    });
     sources.push(source);
     return source;
   };
@@ -321,6 +333,53 @@ describe('HBaseRestSource', () => {
     fake.onPut = () => 400;
     await expect(source.putCells(fake.table, cells)).rejects.toThrow(PermanentError);
     expect(fake.puts).toHaveLength(1);
+  });
+
+  describe('bounded by bytes (issue 16.3)', () => {
+    const BUDGET = 16_000;
+    /** 80 rows in key order: 100-byte values, then a run of 6 KB ones with a 40 KB one (over the budget) among them, then small again. */
+    const sizedRows = (): FakeRow[] => Array.from({ length: 80 }, (_, i) => keyOf(i)).sort((a, b) => a.compare(b)).map((key, at) => {
+      const size = at === 45 ? 40_000 : at >= 30 && at < 55 ? 6_000 : 100;
+      return { key, cells: [{ column: 'cf:record', timestamp: 1_500, data: Buffer.alloc(size, 97 + (at % 26)) }] };
+    });
+    const all = { startRow: Buffer.alloc(0), endRow: Buffer.alloc(0) };
+
+    it('asks each response for the cells that fit the budget, and abandons one that passes it, every row read once', async () => {
+      const rows = sizedRows();
+      fake.rows = rows;
+      try {
+        const scanned = open({ batchCells: 1000, batchBytes: BUDGET });
+        const { cells } = await collect(scanned, fake.table, all);
+        expect(show(cells)).toEqual(expected(rows));
+        // Responses grew from one cell; the jump to 6 KB cells passed the budget and was abandoned, then asked smaller.
+        expect(fake.asked[0]).toBe(1);
+        expect(Math.max(...fake.asked)).toBeGreaterThan(16);
+        const stats = scanned.stats();
+        expect(stats.oversized).toBeGreaterThan(0);
+        // Every response of more than one cell asked that passed the budget is one the client abandoned unread.
+        expect(fake.sent.filter((r) => r.c > 1 && r.bytes > BUDGET)).toHaveLength(stats.oversized);
+        // The 40 KB cell was read, alone.
+        expect(fake.sent.some((r) => r.c === 1 && r.cells === 1 && r.bytes > 40_000)).toBe(true);
+        expect(stats.largestResponseBytes).toBeGreaterThan(40_000);
+        expect(fake.deleted.sort()).toEqual(fake.created.sort());
+      } finally {
+        fake.rows = makeRows();
+      }
+    });
+
+    it('does not count an abandoned response as a failure: no back-off, attempts untouched', async () => {
+      const rows = sizedRows();
+      fake.rows = rows;
+      try {
+        const scanned = open({ batchCells: 1000, batchBytes: 7_000, maxAttempts: 1 });
+        const { cells } = await collect(scanned, fake.table, all);
+        expect(show(cells)).toEqual(expected(rows));
+        expect(scanned.stats().oversized).toBeGreaterThan(0);
+        expect(scanned.stats().reopened).toBe(0);
+      } finally {
+        fake.rows = makeRows();
+      }
+    });
   });
 
   it('tells whether a table exists', async () => {
