@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', '.tools/**', '.local/**', 'hbase-local/**', 'coverage/**', '*.cjs'] },
+  { ignores: ['dist/**', 'build/**', 'node_modules/**', '.tools/**', '.local/**', 'hbase-local/**', 'coverage/**', '*.cjs', 'test/support/hbase-rest-pb/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
