@@ -18,6 +18,7 @@ export function registerClusterCommands(program: Command): void {
       .requiredOption('--idle-timeout <duration>', 'required: terminate it after this long idle (no step running), 1m to 7d, e.g. 4h; or `never` to keep it until `cluster stop` (warned about)')
       .option('--dry-run', 'print the RunJobFlow request instead of sending it')
       .option('--json', 'print JSON'),
+    false,
   ).action((flags: Record<string, unknown>) =>
     runCommand(async () => {
       const dryRun = flags.dryRun === true;
@@ -29,7 +30,7 @@ export function registerClusterCommands(program: Command): void {
             'It does not hold up scheduled runs, but nothing will terminate it for you.\n',
         );
       }
-      return withGraph(config, flags, async (graph) => {
+      return withAdminGraph(config, flags, async (graph) => {
         if (!dryRun) await graph.prepareLocal();
         const started = await startAdminCluster(graph.admin, { dryRun, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
         if (dryRun) console.log(JSON.stringify(started.request, null, 2));
@@ -47,11 +48,12 @@ export function registerClusterCommands(program: Command): void {
       .argument('[cluster-id]', 'j-… id, as `cluster list` shows it')
       .option('--all', 'every active cluster of ours')
       .option('--json', 'print JSON'),
+    false,
   ).action((clusterId: string | undefined, flags: Record<string, unknown>) =>
     runCommand(async () => {
       if ((clusterId === undefined) === (flags.all !== true)) throw new ConfigError('name one cluster id or pass --all (not both)');
       const config = orchestratorConfigFrom(flags);
-      return withGraph(config, flags, async (graph) => {
+      return withAdminGraph(config, flags, async (graph) => {
         const result = await stopClusters(graph.admin, clusterId === undefined ? { all: true } : { clusterId });
         if (flags.json === true) {
           console.log(JSON.stringify({ stopped: result.stopped.map(brief), alreadyEnded: result.alreadyEnded.map(brief) }, null, 2));
@@ -70,10 +72,11 @@ export function registerClusterCommands(program: Command): void {
       .command('list')
       .description('our active clusters: id, name, state, age, purpose and correlation id')
       .option('--json', 'print JSON'),
+    false,
   ).action((flags: Record<string, unknown>) =>
     runCommand(async () => {
       const config = orchestratorConfigFrom(flags);
-      return withGraph(config, flags, async (graph) => {
+      return withAdminGraph(config, flags, async (graph) => {
         const clusters = await listOurClusters(graph.admin);
         if (flags.json === true) {
           console.log(JSON.stringify(clusters.map(brief), null, 2));
@@ -89,6 +92,9 @@ export function registerClusterCommands(program: Command): void {
     }),
   );
 }
+
+/** The graph without the launch schedule: the cluster commands never judge it (nor list its settings). */
+const withAdminGraph: typeof withGraph = (config, flags, body) => withGraph(config, flags, body, false);
 
 function brief(c: ClusterInfo): Record<string, unknown> {
   return { id: c.id, name: c.name, state: c.state, createdAt: c.createdAt === undefined ? undefined : new Date(c.createdAt).toISOString(), purpose: c.tags.Purpose, correlationId: c.tags.CorrelationId };

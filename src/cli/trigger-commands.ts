@@ -18,9 +18,13 @@ import { triggerOutcome } from './trigger-outcome.js';
 import { scheduleConfigFrom, withScheduleSettings } from './schedule-commands.js';
 import { withSettings } from './settings-flags.js';
 
-/** Adds the step's, the schedule's and the orchestrator's settings as flags (see `src/config/`). */
-export function withOrchestratorSettings(command: Command): Command {
-  withScheduleSettings(withSettings(command));
+/**
+ * Adds the step's and the orchestrator's settings as flags (see `src/config/`), and the schedule's when the
+ * command judges the schedule (`trigger`; the `cluster` commands never do).
+ */
+export function withOrchestratorSettings(command: Command, schedule = true): Command {
+  withSettings(command);
+  if (schedule) withScheduleSettings(command);
   for (const s of Object.values(ORCHESTRATOR_SETTINGS)) {
     if (command.options.some((o) => o.long === s.flag)) continue;
     command.addOption(new Option(`${s.flag} <value>`, `${s.description} (env ${s.env})`));
@@ -37,9 +41,11 @@ export function orchestratorConfigFrom(flags: Record<string, unknown>, require: 
 }
 
 /** The orchestrator graph for one command, closed when the body ends. */
-export async function withGraph<T>(config: OrchestratorConfig, flags: Record<string, unknown>, body: (graph: OrchestratorGraph) => Promise<T>): Promise<T> {
-  const schedule = scheduleConfigFrom(flags);
-  const graph = buildOrchestratorGraph(config, (at) => launchDecision(at, schedule), createLogger());
+export async function withGraph<T>(config: OrchestratorConfig, flags: Record<string, unknown>, body: (graph: OrchestratorGraph) => Promise<T>, schedule = true): Promise<T> {
+  const decide = schedule ? ((loaded) => (at: number) => launchDecision(at, loaded))(scheduleConfigFrom(flags)) : () => {
+    throw new Error('this command does not judge the launch schedule');
+  };
+  const graph = buildOrchestratorGraph(config, decide, createLogger());
   try {
     return await body(graph);
   } finally {

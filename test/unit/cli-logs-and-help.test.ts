@@ -40,6 +40,17 @@ describe('--help per command', () => {
     expect(helpOf('schedule')).toMatch(/--launch-tolerance <value> .*?\(env INGEST_LAUNCH_TOLERANCE; a duration with a unit, e\.g\. 10m; default: 10m\)/);
   });
 
+  it('lists the schedule settings only for the commands that judge the schedule, not for cluster start, stop or list', () => {
+    for (const path of [['trigger'], ['schedule']]) expect(helpOf(...path), path.join(' ')).toContain('--launch-slots <value>');
+    for (const sub of ['start', 'stop', 'list']) {
+      const help = helpOf('cluster', sub);
+      expect(help, `cluster ${sub}`).toContain('--cluster-name-prefix <value>');
+      for (const flag of ['--launch-slots', '--maintenance-windows', '--schedule-time-zone', '--skip-bank-holidays', '--extra-bank-holidays', '--launch-tolerance']) {
+        expect(help, `cluster ${sub}`).not.toContain(flag);
+      }
+    }
+  });
+
   it('spells the collection flag --collections everywhere, keeping --collection hidden', () => {
     for (const path of [['status'], ['output', 'list'], ['run'], ['trigger']]) {
       const help = helpOf(...path);
