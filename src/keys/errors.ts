@@ -1,5 +1,4 @@
-import type { QuarantineReason } from '../contracts/envelope.js';
-import { PermanentError, TransientError, type ErrorContext } from '../shared/errors.js';
+import { PermanentError, TransientError } from '../shared/errors.js';
 
 /**
  * Errors of the key services. The class decides what the pipeline does with a record:
@@ -10,21 +9,8 @@ import { PermanentError, TransientError, type ErrorContext } from '../shared/err
  *   the collection; retrying or quarantining records would only hide a configuration problem.
  * - `KeyServiceUnavailableError`: retries spent on a transient failure → fail the collection, rerun later.
  */
-export type KeyRejectionReason = Extract<
-  QuarantineReason,
-  'unknown-data-key' | 'bad-data-key' | 'wrapped-key-malformed' | 'key-id-malformed' | 'key-unwrap-failed'
-  | 'dks-body-too-large' | 'dks-headers-too-large'
->;
-
-export class KeyRejectedError extends PermanentError {
-  /** The quarantine reason of every record under this key; a plain DKS refusal (400) is `unknown-data-key`. */
-  readonly reason: KeyRejectionReason;
-
-  constructor(message: string, options: { context?: ErrorContext; cause?: unknown; reason?: KeyRejectionReason } = {}) {
-    super(message, options);
-    this.reason = options.reason ?? 'unknown-data-key';
-  }
-}
+// Declared by the step, which quarantines a record on it (step/errors.ts); handed on here with its siblings.
+export { KeyRejectedError, type KeyRejectionReason } from '../step/errors.js';
 
 export class KeyServiceAccessError extends PermanentError {}
 

@@ -9,7 +9,6 @@ import type { PublishedRun, RunTarget } from '../step/ports.js';
 export const MANIFEST_SCHEMA_VERSION = 1;
 /** Names readers skip (leading `_`): Hive, Athena, Spark and pyarrow list only the parts (DESIGN.md §3.5). */
 export const MANIFEST_NAME = '_manifest.json';
-export const QUARANTINE_FOLDER = '_quarantine';
 export const SUCCESS_NAME = '_SUCCESS';
 
 /** The Parquet schema of every part, as readers should declare it (e.g. in Athena DDL). */

@@ -1,4 +1,5 @@
-import { IngestError } from '../shared/errors.js';
+import type { QuarantineReason } from '../contracts/envelope.js';
+import { IngestError, PermanentError, type ErrorContext } from '../shared/errors.js';
 
 /** A collection's run failed; carries the collection and correlation id for the summary and the status row. */
 export class CollectionRunError extends IngestError {}
@@ -20,3 +21,24 @@ export class SparkJobError extends IngestError {}
 
 /** A run folder holds the manifest of another collection: the folder mapping or the status row is wrong. */
 export class ForeignManifestError extends IngestError {}
+
+/**
+ * The key service can never unwrap this one wrapped key (in this run): the decoder quarantines every record under
+ * it with `reason`. Declared here, beside the KeyService port, because the step acts on it; the key adapters
+ * (src/keys) throw it.
+ */
+export type KeyRejectionReason = Extract<
+  QuarantineReason,
+  'unknown-data-key' | 'bad-data-key' | 'wrapped-key-malformed' | 'key-id-malformed' | 'key-unwrap-failed'
+  | 'dks-body-too-large' | 'dks-headers-too-large'
+>;
+
+export class KeyRejectedError extends PermanentError {
+  /** The quarantine reason of every record under this key; a plain DKS refusal (400) is `unknown-data-key`. */
+  readonly reason: KeyRejectionReason;
+
+  constructor(message: string, options: { context?: ErrorContext; cause?: unknown; reason?: KeyRejectionReason } = {}) {
+    super(message, options);
+    this.reason = options.reason ?? 'unknown-data-key';
+  }
+}

@@ -90,6 +90,9 @@ export interface QuarantinedRecord {
   readonly detail: string;
 }
 
+/** The run folder's subfolder of quarantined records (a leading `_`: readers skip it); the engines and the sink share it. */
+export const QUARANTINE_FOLDER = '_quarantine';
+
 export interface RunTarget {
   readonly collection: CollectionName;
   readonly db: string;

@@ -2,8 +2,7 @@ import { toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { runTargetOf, type CollectionEngine, type CollectionRunOptions, type CollectionRunPorts, type CollectionRunResult } from './collection-run.js';
 import { QuarantineLimitError, SparkJobError } from './errors.js';
-import type { KeyServiceStats } from './ports.js';
-import { QUARANTINE_FOLDER } from '../sink/manifest.js';
+import { QUARANTINE_FOLDER, type KeyServiceStats } from './ports.js';
 import { planRanges } from './range-plan.js';
 import type { RangeResult, RangeTask } from './range-task.js';
 
