@@ -38,7 +38,7 @@ interface CpuProfile {
 const STAGES: readonly [string, (f: Frame) => boolean][] = [
   ['idle (waiting for I/O or for the other thread)', (f) => f.functionName === '(idle)'],
   ['garbage collection', (f) => f.functionName === '(garbage collector)'],
-  ['envelope: JSON.parse, base64 decode and check', (f) => f.url.includes('contracts/envelope')],
+  ['envelope: byte scanner (envelope-scan.ts), base64 decode and check', (f) => /contracts\/envelope|step\/envelope-scan/.test(f.url)],
   ['document: JSON check (json-check.ts)', (f) => f.url.includes('step/json-check')],
   ['AES-CTR keystream and XOR (ctr-batch.ts)', (f) => f.url.includes('step/ctr-batch')],
   ['row key and _id checks', (f) => f.url.includes('contracts/row-key')],
