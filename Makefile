@@ -20,7 +20,7 @@ export PATH := $(dir $(NODE)):$(PATH)
 SOURCES   := $(shell find src infra -name '*.ts' 2>/dev/null)
 HBASE_JAR := hbase-local/target/hbase-local.jar
 
-.PHONY: help node deps moto py localstack build hbase stack stack-down seed demo test soak unit lint cycles check bench bench-compression bench-protobuf proto bundle deploy-local synth clean
+.PHONY: help node deps moto py localstack build hbase stack stack-down seed demo test soak unit lint cycles check bench bench-compression bench-memory bench-protobuf proto bundle deploy-local synth clean
 help:
 	@echo "make demo   set up everything and run the main job on the local stack"
 	@echo "make test   set up everything and run the whole suite"
@@ -115,6 +115,10 @@ bench: build hbase moto py
 # Snappy against ZSTD levels 1-3 on the seeder's and Mongo-style documents: size, encode CPU, read back by DuckDB and pyarrow.
 bench-compression: build py
 	node --import ./bench/resolve-ts.ts bench/compression.ts
+
+# Peak RSS of `run` over ~200 MB of large cells, with the scanner's byte budget and without (issue 16). Not part of make test.
+bench-memory: build hbase moto
+	bash -c 'source scripts/ensure-stack.sh && node --max-semi-space-size=8 --import ./bench/resolve-ts.ts bench/large-cells.ts $(BENCH_MEMORY_ARGS)'
 
 # The HBase REST CellSet decoder: the hand-written codec against @bufbuild/protobuf and protobufjs reading HBase's own
 # .proto files, on scanner responses captured from the local stack (started if it is not up). Not part of make test.

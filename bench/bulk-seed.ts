@@ -17,12 +17,16 @@ export interface BulkSeedRequest {
   readonly records: number;
   readonly keys: number;
   readonly regions: number;
+  /** Document length (UTF-16 units) of record `index`; default 1.0–1.6 KB (the bench dataset). */
+  readonly documentLength?: (index: number) => number;
 }
 
 /** Names this generator in the dataset marker: a change to the records written must change it. */
 export const BULK_SEED_GENERATOR = 'bulk-seed-1 (documents 1.0-1.6 KB)';
 
 const PUT_CELLS = 1000;
+/** …or fewer when cells are large: one PUT of at most about this many bytes. */
+const PUT_BYTES = 8 * 1024 * 1024;
 const PUTS_IN_FLIGHT = 4;
 
 type CellToPut = { rowKey: Buffer; timestamp: number; value: Buffer };
@@ -30,12 +34,13 @@ type CellToPut = { rowKey: Buffer; timestamp: number; value: Buffer };
 /** Document length (UTF-16 units) for record `index`: 1.0–1.6 KB, spread so rows are not all alike. */
 const targetLength = (index: number): number => 1000 + ((index * 7919) % 600);
 
-/** The seeder's document with its random padding cut to reach the target length (never below empty). */
-function trimmed(version: SeededRecord): string {
+/** The seeder's document with its random padding cut (or repeated) to reach the target length (never below empty). */
+function sized(version: SeededRecord, length: number): string {
   const doc = JSON.parse(version.plaintext) as { padding?: string };
-  if (typeof doc.padding !== 'string') return version.plaintext; // a superseded version: already small
+  if (typeof doc.padding !== 'string' || doc.padding.length === 0) return version.plaintext; // a superseded version: already small
   const rest = version.plaintext.length - doc.padding.length;
-  doc.padding = doc.padding.slice(0, Math.max(0, targetLength(version.index) - rest));
+  const wanted = Math.max(0, length - rest);
+  doc.padding = doc.padding.repeat(Math.ceil(wanted / doc.padding.length)).slice(0, wanted);
   return JSON.stringify(doc);
 }
 
@@ -52,6 +57,7 @@ export async function bulkSeed(ports: SeedPorts, request: BulkSeedRequest): Prom
     p.catch(() => undefined); // observed by the next race or the final Promise.all
   };
   let batch: CellToPut[] = [];
+  let batchBytes = 0;
   let cells = 0;
   let minTimestamp = Number.POSITIVE_INFINITY;
   let maxTimestamp = Number.NEGATIVE_INFINITY;
@@ -63,17 +69,20 @@ export async function bulkSeed(ports: SeedPorts, request: BulkSeedRequest): Prom
         const envelope = buildEnvelope({
           id: version.id, db, collection: table, recordType: version.recordType, lastModifiedMs: version.timestamp,
           traceId: `trace-${random.hex(12)}`, unitOfWorkId: `uow-${random.hex(12)}`,
-          ciphertext: aesCtrEncrypt(key.plaintextDataKey, iv, Buffer.from(trimmed(version), 'utf8')),
+          ciphertext: aesCtrEncrypt(key.plaintextDataKey, iv, Buffer.from(sized(version, (request.documentLength ?? targetLength)(version.index)), 'utf8')),
           iv, keyEncryptionKeyId: key.dataKeyEncryptionKeyId, encryptedEncryptionKey: key.ciphertextDataKey,
         });
-        batch.push({ rowKey: version.rowKey, timestamp: version.timestamp, value: Buffer.from(JSON.stringify(envelope)) });
+        const value = Buffer.from(JSON.stringify(envelope));
+        batch.push({ rowKey: version.rowKey, timestamp: version.timestamp, value });
+        batchBytes += value.length;
         cells += 1;
         if (version.timestamp < minTimestamp) minTimestamp = version.timestamp;
         if (version.timestamp > maxTimestamp) maxTimestamp = version.timestamp;
       }
-      if (batch.length >= PUT_CELLS) {
+      if (batch.length >= PUT_CELLS || batchBytes >= PUT_BYTES) {
         await put(batch);
         batch = [];
+        batchBytes = 0;
       }
     }
     if (batch.length > 0) await put(batch);
