@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Construct } from 'constructs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as deploy from 'aws-cdk-lib/aws-s3-deployment';
-import { projectRoot } from '../src/local/paths.js';
+import { projectRoot } from '../src/shared/project-root.js';
 
 /**
  * The release in the artifacts bucket, in the layout emr-config/README.md gives: the bundle and its .sha256

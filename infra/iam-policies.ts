@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PolicyDocument } from 'aws-cdk-lib/aws-iam';
-import { projectRoot } from '../src/local/paths.js';
+import { projectRoot } from '../src/shared/project-root.js';
 
 /** The least-privilege policies of emr-config/iam/, read from those files (never copied into the stack). */
 export const POLICY_FILES = {

@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { projectRoot } from '../src/local/paths.js';
+import { projectRoot } from '../src/shared/project-root.js';
 
 /** The Lambda handlers (file → export `handler`) and the Lambda handler strings of the bundle. */
 export const LAMBDA_HANDLERS = {

@@ -1,5 +1,5 @@
 import { ORCHESTRATOR_SETTINGS } from '../src/config/orchestrator-config.js';
-import { SCHEDULE_DEFAULTS, SCHEDULE_SETTINGS, loadScheduleConfig } from '../src/config/schedule-config.js';
+import { SCHEDULE_DEFAULTS, SCHEDULE_SETTINGS, loadScheduleConfig } from '../src/orchestrator/schedule/schedule-config.js';
 import { STEP_SETTINGS, readConfigFile } from '../src/config/step-config.js';
 import type { Setting } from '../src/config/settings.js';
 import type { ScheduleConfig } from '../src/orchestrator/schedule/index.js';

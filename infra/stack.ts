@@ -13,7 +13,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { APPLICATION_TAG, PURGE_NAME_PREFIX } from '../src/config/orchestrator-config.js';
 import { parseHBaseRoot } from '../src/orchestrator/purge/index.js';
-import { projectRoot } from '../src/local/paths.js';
+import { projectRoot } from '../src/shared/project-root.js';
 import { Alarms } from './alarms.js';
 import { ArtifactUpload } from './artifact-upload.js';
 import { policyFromFile } from './iam-policies.js';

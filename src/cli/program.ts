@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { projectRoot } from '../local/paths.js';
+import { projectRoot } from '../shared/project-root.js';
 import { configureLogging, type LogFormat } from '../shared/logger.js';
 import { registerLocalCommands } from './local-commands.js';
 import { registerStepCommands } from './step-commands.js';

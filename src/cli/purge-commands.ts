@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadPurgeConfig } from '../config/purge-config.js';
+import { loadPurgeConfig } from '../orchestrator/purge/purge-config.js';
 import { ORCHESTRATOR_SETTINGS } from '../config/orchestrator-config.js';
 import { localHome, stackFiles } from '../local/paths.js';
 import { readStackState } from '../local/stack-state.js';

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { loadScheduleConfig, SCHEDULE_DEFAULTS, SCHEDULE_SETTINGS } from '../config/schedule-config.js';
+import { loadScheduleConfig, SCHEDULE_DEFAULTS, SCHEDULE_SETTINGS } from '../orchestrator/schedule/schedule-config.js';
 import {
   formatLocal, launchDecision, nextLaunches, schedulerExpressions, upcomingBankHolidays, type ScheduleConfig,
 } from '../orchestrator/schedule/index.js';
@@ -7,7 +7,7 @@ import { ConfigError } from '../shared/errors.js';
 import { parseInstant } from '../shared/time.js';
 import { runCommand } from './command.js';
 
-/** Adds one flag per schedule setting (see `src/config/schedule-config.ts`), plus `--config <file>`. */
+/** Adds one flag per schedule setting (see `src/orchestrator/schedule/schedule-config.ts`), plus `--config <file>`. */
 export function withScheduleSettings(command: Command): Command {
   if (!command.options.some((o) => o.long === '--config')) {
     command.addOption(new Option('--config <file>', 'JSON config file of settings (env INGEST_REPLICA_CONFIG)'));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
-import { projectRoot } from '../local/paths.js';
+import { projectRoot } from '../shared/project-root.js';
 import { isExplicit, parseDuration, parsers, resolveSettings, setting, whereToSet, type Setting } from './settings.js';
 import { loadStepConfig, readConfigFile, STEP_SETTINGS, type ConfigSources, type StepConfig, type StepSettingKey } from './step-config.js';
 

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { projectRoot } from '../local/paths.js';
+import { projectRoot } from '../shared/project-root.js';
 import { join } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import { DEFAULT_LEASE } from '../step/lease-keeper.js';
@@ -7,7 +7,6 @@ import { DEFAULT_VISIBILITY_LAG_MS } from '../step/window.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../step/record-decoder.js';
 import { DEFAULT_SCANNER_BATCH_BYTES } from '../hbase/batch-sizer.js';
 import { checkConfigFile, formatBytes, formatDuration, parsers, resolveSettings, setting, type Setting } from './settings.js';
-import type { StackState } from '../local/stack-state.js';
 import { isLocalStackTarget, parseServiceEndpoints, serviceEndpointsFromEnv, type ServiceEndpoints } from './aws-endpoints.js';
 
 /** Everything the step runner (and the tools around it) needs, validated once and frozen. */
@@ -142,12 +141,25 @@ function projectSpark(root: string): { home: string; python: string } | undefine
   return undefined;
 }
 
+/** What configuration takes from a local stack started here (src/local/stack-state.ts records it): its endpoints. */
+export interface LocalStackEndpoints {
+  readonly hbaseRestUrl: string;
+  readonly awsEndpointUrl: string;
+  /** Services sent elsewhere than awsEndpointUrl. */
+  readonly awsServiceEndpoints?: ServiceEndpoints;
+  readonly awsRegion: string;
+  readonly dksUrl: string;
+  readonly dksClientCert: string;
+  readonly dksClientKey: string;
+  readonly dksCaCert: string;
+}
+
 export interface ConfigSources {
   /** Flag values by setting key (as commander gives them). */
   readonly flags?: Readonly<Record<string, string | undefined>>;
   readonly env?: NodeJS.ProcessEnv;
   /** The local stack, when one was started here: its endpoints are the defaults. */
-  readonly local?: StackState;
+  readonly local?: LocalStackEndpoints;
   readonly localHome?: string;
   /** Whether the DKS client certificate settings must be present (not for commands that never call DKS). */
   readonly requireDks?: boolean;
@@ -232,7 +244,7 @@ export function loadStepConfig(sources: ConfigSources): StepConfig {
 function awsTargetOf(
   values: { awsEndpointUrl?: string; awsServiceEndpoints?: ServiceEndpoints; awsEmulator?: boolean; awsRegion?: string },
   env: NodeJS.ProcessEnv,
-  local: StackState | undefined,
+  local: LocalStackEndpoints | undefined,
 ): { awsServiceEndpoints: ServiceEndpoints; awsEmulator: boolean } {
   const stackSplit = local !== undefined && values.awsEndpointUrl === local.awsEndpointUrl ? local.awsServiceEndpoints ?? {} : {};
   const awsServiceEndpoints = Object.freeze({ ...stackSplit, ...serviceEndpointsFromEnv(env, parsers.url), ...values.awsServiceEndpoints });

@@ -1,4 +1,4 @@
-import { loadPurgeConfig } from '../config/purge-config.js';
+import { loadPurgeConfig } from '../orchestrator/purge/purge-config.js';
 import {
   eventActions, MetadataPurgeIncompleteError, purgeClusterMetadata, type PurgeResult,
 } from '../orchestrator/purge/index.js';

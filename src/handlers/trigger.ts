@@ -1,6 +1,6 @@
 import { requireConfigured } from '../collections/index.js';
 import { LAUNCH_REQUIRED, loadOrchestratorConfig } from '../config/orchestrator-config.js';
-import { loadScheduleConfig } from '../config/schedule-config.js';
+import { loadScheduleConfig } from '../orchestrator/schedule/schedule-config.js';
 import { parseDuration } from '../config/settings.js';
 import { launchDecision } from '../orchestrator/schedule/index.js';
 import { FailedRunsBlockError, RunDeferredError, ScheduleRefusedError, trigger } from '../orchestrator/trigger/index.js';

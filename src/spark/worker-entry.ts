@@ -1,6 +1,6 @@
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { projectRoot } from '../local/paths.js';
+import { projectRoot } from '../shared/project-root.js';
 
 /**
  * The CLI script a Spark task runs `scan-range` with: this very program. From the build (`dist/src/…`) that

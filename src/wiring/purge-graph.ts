@@ -1,4 +1,4 @@
-import type { PurgeConfig } from '../config/purge-config.js';
+import type { PurgeConfig } from '../orchestrator/purge/purge-config.js';
 import { EmrAdapter } from '../orchestrator/emr/emr-adapter.js';
 import type { PurgePorts, PurgeSettings } from '../orchestrator/purge/index.js';
 import { createS3MetadataObjects } from '../orchestrator/purge/s3-metadata-adapter.js';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../local/paths.js';
+import { projectRoot } from '../shared/project-root.js';
 import { SparkSubmitJobs } from '../spark/spark-submit-adapter.js';
 import { workerEntry } from '../spark/worker-entry.js';
 import type { CollectionEngine } from '../step/collection-run.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../src/local/paths.js';
+import { projectRoot } from '../../src/shared/project-root.js';
 import { seededCollectionNames } from '../../src/local/seeder/collections.js';
 import { DEFAULT_SEED_FROM, DEFAULT_SEED_UNTIL } from '../../src/local/seeder/collections.js';
 import { seededVersions } from '../../src/local/seeder/documents.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../src/local/paths.js';
+import { projectRoot } from '../../src/shared/project-root.js';
 import { TriggerFailedError, trigger } from '../../src/orchestrator/trigger/index.js';
 import { exitCodeFor } from '../../src/shared/errors.js';
 import { keyOf } from '../../src/status/status-item.js';

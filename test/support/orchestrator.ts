@@ -3,7 +3,7 @@ import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EMRClient, ListClustersCommand, TerminateJobFlowsCommand } from '@aws-sdk/client-emr';
 import { CreateTopicCommand, DeleteTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { loadOrchestratorConfig, type OrchestratorConfig } from '../../src/config/orchestrator-config.js';
-import { loadScheduleConfig } from '../../src/config/schedule-config.js';
+import { loadScheduleConfig } from '../../src/orchestrator/schedule/schedule-config.js';
 import { ensureStatusTable } from '../../src/local/aws-resources.js';
 import { localHome } from '../../src/local/paths.js';
 import type { MonitoringMessage } from '../../src/orchestrator/alerts/index.js';

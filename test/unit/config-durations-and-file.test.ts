@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadOrchestratorConfig } from '../../src/config/orchestrator-config.js';
-import { loadScheduleConfig } from '../../src/config/schedule-config.js';
+import { loadScheduleConfig } from '../../src/orchestrator/schedule/schedule-config.js';
 import { formatDuration, parseDuration, registeredSettingKeys } from '../../src/config/settings.js';
 import { loadStepConfig } from '../../src/config/step-config.js';
 import { ConfigError } from '../../src/shared/errors.js';

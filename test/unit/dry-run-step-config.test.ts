@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clusterStepConfig } from '../../src/config/cluster-step-config.js';
 import { loadOrchestratorConfig } from '../../src/config/orchestrator-config.js';
-import { projectRoot } from '../../src/local/paths.js';
+import { projectRoot } from '../../src/shared/project-root.js';
 import { HBASE_REST_PORT, launchPlanner, readTemplates, stepArgsOf } from '../../src/orchestrator/emr/index.js';
 import { REDACTED, redactSecrets } from '../../src/shared/redact.js';
 import { LAUNCH_ENV } from '../support/launch-env.js';

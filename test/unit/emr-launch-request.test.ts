@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadOrchestratorConfig } from '../../src/config/orchestrator-config.js';
-import { projectRoot } from '../../src/local/paths.js';
+import { projectRoot } from '../../src/shared/project-root.js';
 import { launchPlanner, readTemplates, stepArgsOf } from '../../src/orchestrator/emr/index.js';
 import { ConfigError } from '../../src/shared/errors.js';
 import { LAUNCH_ENV } from '../support/launch-env.js';

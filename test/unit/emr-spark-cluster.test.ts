@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadOrchestratorConfig } from '../../src/config/orchestrator-config.js';
-import { projectRoot } from '../../src/local/paths.js';
+import { projectRoot } from '../../src/shared/project-root.js';
 import { launchPlanner, readTemplates, type RunJobFlowRequest } from '../../src/orchestrator/emr/index.js';
 import { trigger, type TriggerPorts } from '../../src/orchestrator/trigger/index.js';
 import { silentLogger } from '../../src/shared/logger.js';

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { LAUNCH_REQUIRED, ORCHESTRATOR_SETTINGS } from '../../src/config/orchestrator-config.js';
-import { SCHEDULE_SETTINGS } from '../../src/config/schedule-config.js';
+import { SCHEDULE_SETTINGS } from '../../src/orchestrator/schedule/schedule-config.js';
 import { eventActions } from '../../src/orchestrator/purge/index.js';
 import { MOTO_UNSUPPORTED } from '../../infra/moto-support.js';
 import { readPolicyFile } from '../../infra/iam-policies.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LAUNCH_REQUIRED } from '../../src/config/orchestrator-config.js';
-import { projectRoot } from '../../src/local/paths.js';
+import { projectRoot } from '../../src/shared/project-root.js';
 
 /**
  * Issue 12 §1, the way it fails in AWS: no local stack here (an empty INGEST_REPLICA_HOME) and nothing

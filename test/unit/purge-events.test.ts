@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadPurgeConfig } from '../../src/config/purge-config.js';
+import { loadPurgeConfig } from '../../src/orchestrator/purge/purge-config.js';
 import { eventActions } from '../../src/orchestrator/purge/index.js';
 import { ConfigError } from '../../src/shared/errors.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadScheduleConfig } from '../../src/config/schedule-config.js';
+import { loadScheduleConfig } from '../../src/orchestrator/schedule/schedule-config.js';
 import { ConfigError } from '../../src/shared/errors.js';
 
 const load = (env: Record<string, string>, flags: Record<string, string> = {}) => loadScheduleConfig({ env, flags });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadScheduleConfig } from '../../src/config/schedule-config.js';
+import { loadScheduleConfig } from '../../src/orchestrator/schedule/schedule-config.js';
 import {
   CalendarCoverageError, launchDecision, maintenanceWindowAt, nextLaunches, schedulerExpressions, type ScheduleConfig,
 } from '../../src/orchestrator/schedule/index.js';

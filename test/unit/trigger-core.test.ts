@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/orchestrator/alerts/index.js';
 import type { ClusterInfo, ClusterListing, EmrControl, LaunchPlanner, RunJobFlowRequest } from '../../src/orchestrator/emr/index.js';
-import { loadScheduleConfig } from '../../src/config/schedule-config.js';
+import { loadScheduleConfig } from '../../src/orchestrator/schedule/schedule-config.js';
 import { launchDecision } from '../../src/orchestrator/schedule/index.js';
 import {
   FailedRunsBlockError, RunDeferredError, ScheduleRefusedError, TriggerFailedError, trigger, type TriggerPorts,

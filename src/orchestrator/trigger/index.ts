@@ -1,6 +1,5 @@
-/** Public surface of the trigger. Adapters (child process, local replica stand-in) are imported from their own files. */
+/** Public surface of the trigger. The local stand-ins (child step process, replica stand-in, local completion) live in src/local/trigger/. */
 export { trigger, type TriggerResult } from './trigger.js';
-export { completeLocally, type LocalRunPorts, type LocalRunResult, type ReplicaStandIn, type StepProcess } from './local-run.js';
 export { FailedRunsBlockError, RowsChangedError, RunDeferredError, ScheduleRefusedError, TriggerFailedError } from './errors.js';
 export { ackCommands, assess, reconcileRow, staleInFlight, type Verdict } from './guard.js';
 export { backoffDelay, DEFAULT_TIMING, lockPollDelay, type TriggerTiming } from './timing.js';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../../../src/local/paths.js';
+import { projectRoot } from '../../../src/shared/project-root.js';
 
 /**
  * The built CLI (`dist/`, as `make test` builds it) as a child process, with a clean environment: only what a

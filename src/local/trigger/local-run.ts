@@ -1,8 +1,8 @@
 import { toError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { stepArgsOf } from '../emr/launch-request.js';
-import type { EmrControl, RunJobFlowRequest } from '../emr/ports.js';
-import type { PurgeResult } from '../purge/index.js';
+import { stepArgsOf } from '../../orchestrator/emr/launch-request.js';
+import type { EmrControl, RunJobFlowRequest } from '../../orchestrator/emr/ports.js';
+import type { PurgeResult } from '../../orchestrator/purge/index.js';
 
 /**
  * Local mode (`trigger --local`): moto's EMR records the launch but never runs anything (its first step stays

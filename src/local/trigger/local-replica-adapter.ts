@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { metaFolder, type HBaseRoot } from '../purge/index.js';
+import { metaFolder, type HBaseRoot } from '../../orchestrator/purge/index.js';
 import type { ReplicaStandIn } from './local-run.js';
 
 /**

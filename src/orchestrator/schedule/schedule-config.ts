@@ -1,8 +1,8 @@
 import {
   checkTimeZone, parseHolidayDates, parseLaunchSlots, parseMaintenanceWindows, type ScheduleConfig,
-} from '../orchestrator/schedule/index.js';
-import { invalid, parsers, setting, type Setting } from './settings.js';
-import { readConfigFile, type ConfigSources } from './step-config.js';
+} from './index.js';
+import { invalid, parsers, setting, type Setting } from '../../config/settings.js';
+import { readConfigFile, type ConfigSources } from '../../config/step-config.js';
 
 /**
  * The launch schedule's settings. Launch slots and weekly maintenance windows are **local time** in the

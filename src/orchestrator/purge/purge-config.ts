@@ -1,8 +1,8 @@
-import { parseHBaseRoot, type HBaseRoot, type Ownership } from '../orchestrator/purge/index.js';
-import { ConfigError } from '../shared/errors.js';
-import type { AwsTarget } from '../wiring/aws-clients.js';
-import { APPLICATION_TAG, LAUNCH_REQUIRED, loadOrchestratorConfig, ORCHESTRATOR_SETTINGS } from './orchestrator-config.js';
-import type { ConfigSources } from './step-config.js';
+import { parseHBaseRoot, type HBaseRoot, type Ownership } from './index.js';
+import { ConfigError } from '../../shared/errors.js';
+import type { AwsTarget } from '../../config/aws-endpoints.js';
+import { APPLICATION_TAG, LAUNCH_REQUIRED, loadOrchestratorConfig, ORCHESTRATOR_SETTINGS } from '../../config/orchestrator-config.js';
+import type { ConfigSources } from '../../config/step-config.js';
 
 /**
  * What the metadata purge needs: the AWS endpoint and region, the primary's HBase root dir
