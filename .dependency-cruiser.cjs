@@ -34,7 +34,7 @@ module.exports = {
       // orchestrator or the wiring. spark/worker-entry.ts is an entry point (a process of its own), like cli/.
       name: 'adapters-import-only-step-contracts-shared',
       severity: 'error',
-      from: { path: '^src/(keys|hbase|sink|status|collections)/|^src/spark/(?!worker-entry)', pathNot: '^src/spark/worker-entry' },
+      from: { path: '^src/(keys|hbase|sink|status|collections|spark)/', pathNot: '^src/spark/worker-entry' },
       to: { path: '^src/(?!$1/|step/|contracts/|shared/)' },
     },
     {
