@@ -125,8 +125,10 @@ bench-memory: build hbase moto
 bench-protobuf: build hbase moto
 	bash -c 'source scripts/ensure-stack.sh && node --max-semi-space-size=8 --import ./bench/resolve-ts.ts bench/protobuf-codec.ts $(BENCH_PROTOBUF_ARGS)'
 
-# The @bufbuild/protobuf code the differential test and bench-protobuf use, from proto/hbase-rest (committed).
+# From proto/hbase-rest (both committed): the step codec's schema (src/hbase/hbase-rest-schema.ts) and the
+# @bufbuild/protobuf code the differential test and bench-protobuf use.
 proto: deps
+	node scripts/hbase-rest-schema.ts
 	npx buf generate --template proto/buf.gen.yaml
 
 # The EMR artifact: build/ingest-replica-<version>.tar.gz (+ .sha256); BUNDLE_FLAGS=--no-runtimes skips Node.

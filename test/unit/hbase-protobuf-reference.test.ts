@@ -7,7 +7,7 @@ import { prng } from '../support/prng.js';
 
 /**
  * HBase's own .proto files (proto/hbase-rest, from the hbase-rest 2.6.1 artifact) are the reference: the
- * hand-written codec and protobuf libraries generated from those files must agree, byte for byte and row for row.
+ * step's codec (protobufjs over hbase-rest-schema.ts) and @bufbuild/protobuf code generated from those files must agree, byte for byte and row for row.
  */
 const SEED = 12_006;
 
