@@ -6,9 +6,9 @@ import { readStackState } from '../local/stack-state.js';
 
 type StepKey = StepSettingKey;
 
-const AWS: readonly StepKey[] = ['awsEndpointUrl', 'awsRegion'];
+const AWS: readonly StepKey[] = ['awsEndpointUrl', 'awsServiceEndpoints', 'awsEmulator', 'awsRegion'];
 const READ: readonly StepKey[] = ['hbaseRestUrl', 'keyService', 'dksUrl', 'dksClientCert', 'dksClientKey', 'dksCaCert', 'dksConcurrency', 'scannerBatchBytes'];
-const WRITE: readonly StepKey[] = ['outputBucket', 'outputPrefix', 'kmsKeyId', 'statusTable', 'collectionsSecret', 'maxQuarantined', 'maxRecordBytes', 'scanConcurrency'];
+const WRITE: readonly StepKey[] = ['outputBucket', 'outputPrefix', 'kmsKeyId', 'statusTable', 'collectionsSecret', 'maxQuarantined', 'maxRecordBytes', 'scanConcurrency', 'glueDatabase'];
 const SPARK: readonly StepKey[] = ['engine', 'sparkHome', 'sparkMaster', 'sparkPython', 'sparkExecutorCores', 'sparkTasksPerCore', 'sparkConf', 'workerHbaseRestUrl'];
 
 /**

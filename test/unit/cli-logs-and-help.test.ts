@@ -37,6 +37,11 @@ describe('--help per command', () => {
     const run = helpOf('run');
     expect(run).toMatch(/--visibility-lag <value> .*?\(env INGEST_VISIBILITY_LAG; a duration with a unit, e\.g\. 90s, 15m, 1h15m; default: 1h15m\)/);
     expect(run).toMatch(/--concurrency <value> collections processed at once \(env INGEST_CONCURRENCY; default: 2\)/);
+    // Every command that calls AWS takes all of the AWS target's settings; reprocess registers its runs in Glue too.
+    for (const path of [['status'], ['ack'], ['output', 'list'], ['output', 'show'], ['purge-metadata'], ['reprocess']]) {
+      for (const flag of ['--aws-endpoint-url', '--aws-service-endpoints', '--aws-emulator', '--aws-region']) expect(helpOf(...path), `${path.join(' ')} ${flag}`).toContain(`${flag} <value>`);
+    }
+    expect(helpOf('reprocess')).toContain('--glue-database <value>');
     expect(helpOf('schedule')).toMatch(/--launch-tolerance <value> .*?\(env INGEST_LAUNCH_TOLERANCE; a duration with a unit, e\.g\. 10m; default: 10m\)/);
   });
 
