@@ -46,7 +46,7 @@ def forward(stream, prefix, tail):
     stream.close()
 
 
-def run_range(worker, tasks):
+def run_range(worker, tasks, progress):
     def run(index, _items):
         from pyspark import TaskContext
 
@@ -81,15 +81,40 @@ def run_range(worker, tasks):
         result = json.loads(lines[0])
         if result.get("range") != index:
             raise RuntimeError("range %d: the Node worker answered for range %r" % (index, result.get("range")))
+        # Applied on the driver when this task succeeds (a failed attempt's update is dropped).
+        progress.add((1, int(result.get("records", 0))))
         yield lines[0]
 
     return run
 
 
+PROGRESS_PREFIX = "[ingest-replica progress] "
+
+
+def report_progress(progress, tasks, finished):
+    """Prints the finished ranges and their records (the step shows them) when they change, each second and at the end."""
+    last = None
+    stop = False
+    while not stop:
+        stop = finished.wait(1.0)
+        current = progress.value
+        if current != last:
+            last = current
+            sys.stdout.write(PROGRESS_PREFIX + json.dumps({"tasksDone": current[0], "tasks": tasks, "records": current[1]}) + "\n")
+            sys.stdout.flush()
+
+
 def main(plan_path, results_path):
     with open(plan_path, encoding="utf-8") as f:
         plan = json.load(f)
-    from pyspark import SparkContext
+    from pyspark import AccumulatorParam, SparkContext
+
+    class Pair(AccumulatorParam):
+        def zero(self, value):
+            return (0, 0)
+
+        def addInPlace(self, a, b):
+            return (a[0] + b[0], a[1] + b[1])
 
     sc = SparkContext(appName=plan["name"])
     sc.setLogLevel("WARN")
@@ -97,7 +122,15 @@ def main(plan_path, results_path):
     try:
         # One partition per range: partition i runs task i (a retried task keeps its range).
         rdd = sc.parallelize(range(len(tasks)), len(tasks))
-        results = rdd.mapPartitionsWithIndex(run_range(plan["worker"], tasks)).collect()
+        progress = sc.accumulator((0, 0), Pair())
+        finished = threading.Event()
+        reporter = threading.Thread(target=report_progress, args=(progress, len(tasks), finished), daemon=True)
+        reporter.start()
+        try:
+            results = rdd.mapPartitionsWithIndex(run_range(plan["worker"], tasks, progress)).collect()
+        finally:
+            finished.set()
+            reporter.join()
     except Exception as error:  # the job failed: a task spent its attempts, or the job was cancelled
         message = str(error).split("\n")
         # The task's own error (the last attempt's RuntimeError), else Spark's first line.

@@ -7,7 +7,7 @@ import { toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { SparkJobError } from '../step/errors.js';
 import type { RangeResult } from '../step/range-task.js';
-import type { SparkJob, SparkJobs } from '../step/spark-engine.js';
+import type { SparkJob, SparkJobs, SparkProgress } from '../step/spark-engine.js';
 
 /**
  * Spark jobs through `spark-submit` (client mode: the driver runs beside the step, on EMR's master node).
@@ -45,14 +45,14 @@ export const ENGINE_CONF: Readonly<Record<string, string>> = {
 export class SparkSubmitJobs implements SparkJobs {
   constructor(private readonly options: SparkSubmitOptions) {}
 
-  async run(job: SparkJob, signal: AbortSignal, logger: Logger): Promise<RangeResult[]> {
+  async run(job: SparkJob, signal: AbortSignal, logger: Logger, onProgress?: (progress: SparkProgress) => void): Promise<RangeResult[]> {
     const dir = await mkdtemp(join(tmpdir(), 'ingest-replica-spark-'));
     try {
       const plan = join(dir, 'plan.json');
       const results = join(dir, 'results.json');
       await writeFile(plan, JSON.stringify({ name: job.name, worker: this.options.worker, tasks: job.tasks }), { mode: 0o600 });
       const started = Date.now();
-      const exit = await this.submit(job, [plan, results], signal, logger);
+      const exit = await this.submit(job, [plan, results], signal, logger, onProgress);
       if (signal.aborted) throw new SparkJobError('the Spark job was cancelled', { context: { job: job.name }, cause: signal.reason });
       const answer = await readFile(results, 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined);
       if (exit.code === 0 && Array.isArray(answer)) {
@@ -68,7 +68,7 @@ export class SparkSubmitJobs implements SparkJobs {
     }
   }
 
-  private submit(job: SparkJob, args: readonly string[], signal: AbortSignal, logger: Logger): Promise<{ code: number | null; signal: string | null; tail: string[] }> {
+  private submit(job: SparkJob, args: readonly string[], signal: AbortSignal, logger: Logger, onProgress?: (progress: SparkProgress) => void): Promise<{ code: number | null; signal: string | null; tail: string[] }> {
     const { sparkHome, master, python } = this.options;
     const conf = { ...ENGINE_CONF, ...this.localConf(), ...this.options.conf };
     const command = [
@@ -84,6 +84,11 @@ export class SparkSubmitJobs implements SparkJobs {
     const tail: string[] = [];
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
+        const progress = sparkProgressOf(line);
+        if (progress !== undefined) {
+          onProgress?.(progress);
+          return;
+        }
         output(line);
         tail.push(line);
         if (tail.length > 5) tail.shift();
@@ -124,6 +129,20 @@ export class SparkSubmitJobs implements SparkJobs {
 }
 
 const WORKER_LINE = /^\[ingest-replica range \d+ attempt \d+\] (\{.*\})$/;
+const PROGRESS_LINE = /^\[ingest-replica progress\] (\{.*\})$/;
+
+/** The driver's progress line (spark/driver.py, `report_progress`), or undefined for any other line. */
+export function sparkProgressOf(line: string): SparkProgress | undefined {
+  const match = PROGRESS_LINE.exec(line);
+  if (!match) return undefined;
+  try {
+    const { tasksDone, tasks, records } = JSON.parse(match[1]!) as Record<string, unknown>;
+    const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+    return count(tasksDone) && count(tasks) && count(records) ? { tasksDone, tasks, records } : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The step log stays JSON lines: a worker's log line (forwarded by the driver with its range and attempt, and

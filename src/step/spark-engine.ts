@@ -25,7 +25,14 @@ export interface SparkJobs {
    * One task per range; resolves with each task's winning result (Spark's `collect`), rejects with a
    * SparkJobError when the job failed. Aborting kills the job, its workers included.
    */
-  run(job: SparkJob, signal: AbortSignal, logger: Logger): Promise<RangeResult[]>;
+  run(job: SparkJob, signal: AbortSignal, logger: Logger, onProgress?: (progress: SparkProgress) => void): Promise<RangeResult[]>;
+}
+
+/** How far a job is: ranges finished (by their winning attempt) and the records they read. */
+export interface SparkProgress {
+  readonly tasksDone: number;
+  readonly tasks: number;
+  readonly records: number;
 }
 
 export interface SparkEngineSettings {
@@ -56,7 +63,10 @@ async function runOnSpark(ports: CollectionRunPorts, jobs: SparkJobs, settings: 
   }));
   logger.info({ tasks: tasks.length, regions: new Set(ranges.map((r) => r.region)).size }, 'spark job planned');
   try {
-    const results = winnersOf(await jobs.run({ name: `ingest-replica ${collection.name} ${options.correlationId}`, tasks }, signal, logger), tasks.length, options.folder);
+    const report = options.onProgress;
+    // Ranges are cut to about equal shares of the key space (range-plan.ts): finished ranges measure it.
+    const onProgress = report && ((p: SparkProgress) => report({ records: p.records, done: p.tasks === 0 ? 1 : p.tasksDone / p.tasks }));
+    const results = winnersOf(await jobs.run({ name: `ingest-replica ${collection.name} ${options.correlationId}`, tasks }, signal, logger, onProgress), tasks.length, options.folder);
     const records = sum(results, (r) => r.records);
     const quarantined = sum(results, (r) => r.quarantined);
     if (quarantined > options.maxQuarantined) {

@@ -8,6 +8,7 @@ import { seededVersions, versionInWindow, type RecordSpace } from '../../src/loc
 import { silentLogger } from '../../src/shared/logger.js';
 import { reprocess } from '../../src/step/reprocess.js';
 import { runStep } from '../../src/step/run-step.js';
+import type { ScanProgress } from '../../src/step/collection-run.js';
 import { DynamoStatusStore } from '../../src/status/dynamo-status-adapter.js';
 import { dynamoDocumentClient, s3Client } from '../../src/wiring/aws-clients.js';
 import { buildStepGraph } from '../../src/wiring/step-graph.js';
@@ -86,13 +87,18 @@ describe('the spark engine on the local stack (pyspark, as EMR 7 runs it)', () =
     const graph = buildStepGraph(spark, silentLogger);
     const correlationId = `itest-spark-${randomBytes(4).toString('hex')}`;
     const now = Date.now();
+    const progress: ScanProgress[] = [];
     try {
       const [summary] = await runStep(graph.portsFor, {
         correlationId, triggeredTime: now, endTime: now, collections: [collectionFromName(collection)], concurrency: 1, scanConcurrency: 2,
         visibilityLagMs: spark.visibilityLagMs, maxQuarantined: 10, outputPrefix: prefix, logger: silentLogger,
+        onProgress: (_name, p) => progress.push(p),
       });
       expect(summary?.outcome, summary?.note).toBe('completed');
       expect(summary?.records).toBe(RECORDS);
+      // The driver's progress lines (finished ranges and their records) reach the step, ending at the whole window.
+      expect(progress.at(-1)).toEqual({ records: RECORDS, done: 1 });
+      expect(progress.map((p) => p.done)).toEqual([...progress.map((p) => p.done)].sort((a, b) => a - b));
       const [folder] = await publishedFolders(s3, spark.outputBucket, `${prefix}/`);
       expect(new Set(folder!.rows.map((r) => r.id)).size).toBe(RECORDS);
       const latest = Math.max(...folder!.rows.map((r) => new Date(r.timestamp as Date).getTime()));

@@ -7,7 +7,8 @@ import type {
 } from '../../src/step/ports.js';
 import { checkTiling } from '../../src/step/range-plan.js';
 import { attemptToken, type RangeResult, type RangeTask } from '../../src/step/range-task.js';
-import { sparkEngine, type SparkJob, type SparkJobs } from '../../src/step/spark-engine.js';
+import { sparkEngine, type SparkJob, type SparkJobs, type SparkProgress } from '../../src/step/spark-engine.js';
+import { sparkProgressOf } from '../../src/spark/spark-submit-adapter.js';
 import { FakeKeys } from '../support/fakes.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -84,10 +85,17 @@ class FakeJobs implements SparkJobs {
   readonly signals: AbortSignal[] = [];
   constructor(private readonly answer: (tasks: readonly RangeTask[]) => RangeResult[] | Promise<RangeResult[]>) {}
 
-  async run(job: SparkJob, signal: AbortSignal): Promise<RangeResult[]> {
+  async run(job: SparkJob, signal: AbortSignal, _logger: unknown, onProgress?: (progress: SparkProgress) => void): Promise<RangeResult[]> {
     this.jobs.push(job);
     this.signals.push(signal);
-    return this.answer(job.tasks);
+    const results = await this.answer(job.tasks);
+    // As the driver reports them: each finished range, with the records read so far.
+    let records = 0;
+    results.forEach((r, i) => {
+      records += r.records;
+      onProgress?.({ tasksDone: i + 1, tasks: job.tasks.length, records });
+    });
+    return results;
   }
 }
 
@@ -200,6 +208,24 @@ describe('sparkEngine', () => {
       keys: { calls: n, retries: 2 * n, hits: 3 * n, misses: 4 * n }, bytesOut: 7 * n,
     });
     expect(result.published?.rows).toBe(records);
+  });
+
+  it('reports progress as the share of ranges finished and their records, ending at the whole key space', async () => {
+    const { jobs, run } = setup((tasks) => tasks.map((t) => resultOf(t, { records: 5 })));
+    const seen: { records: number; done: number }[] = [];
+    await run({ onProgress: (p) => seen.push(p) });
+    const n = jobs.jobs[0]!.tasks.length;
+    expect(seen).toHaveLength(n);
+    expect(seen[0]).toEqual({ records: 5, done: 1 / n });
+    expect(seen.at(-1)).toEqual({ records: 5 * n, done: 1 });
+  });
+
+  it('reads the driver\'s progress lines and nothing else as progress', () => {
+    expect(sparkProgressOf('[ingest-replica progress] {"tasksDone": 3, "tasks": 8, "records": 1200}')).toEqual({ tasksDone: 3, tasks: 8, records: 1200 });
+    for (const other of [
+      '[ingest-replica range 3 attempt 0] {"level":30}', '[ingest-replica progress] {"tasksDone": -1, "tasks": 8, "records": 0}',
+      '[ingest-replica progress] {"tasksDone": 1}', '[ingest-replica progress] {not json}', 'INFO progress 3/8',
+    ]) expect(sparkProgressOf(other), other).toBeUndefined();
   });
 
   it('passes the caller\'s abort signal to the job', async () => {
