@@ -14,6 +14,10 @@ export type CrashPoint =
   /** A Spark run's commit completed the winners' staged objects; no manifest yet. */
   | 'after-parts-committed'
   | 'before-manifest'
+  /** The pending manifest is written; the run has not claimed its publication yet. */
+  | 'after-pending-manifest'
+  /** The run claimed its publication (its commit point); no manifest yet: a settle step must finish it. */
+  | 'after-publication-claim'
   /** The manifest is in S3 but `_SUCCESS` is not yet. */
   | 'after-manifest-put'
   | 'after-manifest'

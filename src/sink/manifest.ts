@@ -10,6 +10,11 @@ export const MANIFEST_SCHEMA_VERSION = 1;
 /** Names readers skip (leading `_`): Hive, Athena, Spark and pyarrow list only the parts (DESIGN.md §3.5). */
 export const MANIFEST_NAME = '_manifest.json';
 export const SUCCESS_NAME = '_SUCCESS';
+/**
+ * The manifest as written before the run's commit point (see `publishManifest`): trusted by nobody, read
+ * only by a settle step that finishes a run which claimed its publication and then died.
+ */
+export const PENDING_MANIFEST_NAME = '_manifest.pending.json';
 
 /** The Parquet schema of every part, as readers should declare it (e.g. in Athena DDL). */
 export const OUTPUT_COLUMNS = [
@@ -109,6 +114,7 @@ export function buildManifest(input: ManifestInput): Manifest {
 }
 
 export const manifestKeyOf = (folder: string): string => `${folder}/${MANIFEST_NAME}`;
+export const pendingManifestKeyOf = (folder: string): string => `${folder}/${PENDING_MANIFEST_NAME}`;
 
 export function publishedRunOf(manifest: Manifest): PublishedRun {
   return {

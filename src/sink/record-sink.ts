@@ -1,14 +1,14 @@
 import pLimit from 'p-limit';
 import { crashPoint } from '../shared/crash-points.js';
 import { PermanentError } from '../shared/errors.js';
-import { AlreadyPublishedError } from '../step/errors.js';
+import { AlreadyPublishedError, PublicationRefusedError } from '../step/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import type { CollectionConfig } from '../shared/types.js';
 import type { OpenOptions, PublishedRun, RecordSink, RunOutput, RunTarget, SealedTaskOutput, TaskOutput } from '../step/ports.js';
 import type { PartEncoder } from './encoder-pool.js';
-import { buildManifest, MANIFEST_NAME, manifestKeyOf, parseManifest, publishedRunOf, SUCCESS_NAME } from './manifest.js';
+import { buildManifest, MANIFEST_NAME, manifestKeyOf, parseManifest, pendingManifestKeyOf, publishedRunOf, SUCCESS_NAME } from './manifest.js';
 import type { ObjectStore } from './object-store.js';
-import { publishManifest, tagsOf } from './publish.js';
+import { finishPublished, keptOnceClaimed, publishManifest, tagsOf } from './publish.js';
 import { S3RunOutput, type RunOutputSettings } from './s3-run-output.js';
 
 export interface SinkSettings {
@@ -85,7 +85,7 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
     if (leftovers.length > 0 || uploadsAborted > 0) {
       logger.warn({ folder: target.folder, deleted: leftovers.length, uploadsAborted }, 'leftovers of an unpublished attempt removed');
     }
-    return new S3RunOutput({ store, encoder, target, settings, logger, ...(options.fence ? { fence: options.fence } : {}) });
+    return new S3RunOutput({ store, encoder, target, settings, logger, ...(options.fence ? { fence: options.fence } : {}), ...(options.claim ? { claim: options.claim } : {}) });
   }
 
   async function openTask(target: RunTarget): Promise<TaskOutput> {
@@ -109,7 +109,7 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
     if ((await store.get(manifestKeyOf(target.folder))) !== undefined) throw published();
     const limit = pLimit(COMMIT_CONCURRENCY);
     await Promise.all([...files, ...quarantineFiles].map((staged) => limit(async () => {
-      options.fence?.();
+      await options.fence?.();
       await store.commitStaged(staged);
     })));
     crashPoint('after-parts-committed');
@@ -132,7 +132,17 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
       writtenAt: Date.now(),
     });
     crashPoint('before-manifest');
-    await publishManifest(store, target, manifest, log, { ...(options.fence ? { fence: options.fence } : {}), discarded: 'this commit' });
+    let claimKept = false;
+    const claim = options.claim;
+    try {
+      await publishManifest(store, target, manifest, log, {
+        ...(claim ? { claim: () => keptOnceClaimed(claim, (kept) => { claimKept = kept; }) } : {}), discarded: 'this commit',
+      });
+    } catch (e) {
+      // A refused claim publishes nothing: this commit's objects go (only its own: a settle step owns the folder now).
+      if (e instanceof PublicationRefusedError && !claimKept) await store.delete([...kept, pendingManifestKeyOf(target.folder)]);
+      throw e;
+    }
     log.info({ rows: manifest.rows, parts: files.length, bytesOut: manifest.bytesOut, quarantined: manifest.quarantined, tasks: winners.length }, 'run output published');
     return publishedRunOf(manifest);
   }
@@ -144,7 +154,23 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
     return publishedRunOf(parseManifest(Buffer.from(body).toString('utf8'), key));
   }
 
+  async function publishPending(folder: string, collection: CollectionConfig): Promise<PublishedRun | undefined> {
+    const pending = await store.get(pendingManifestKeyOf(folder));
+    if (pending === undefined) return undefined;
+    const manifest = parseManifest(Buffer.from(pending).toString('utf8'), pendingManifestKeyOf(folder));
+    const tags = tagsOf(collection);
+    // Written by its own runner meanwhile, or by us: either way the pending manifest's (same bytes).
+    await store.putIfAbsent(manifestKeyOf(folder), pending, { contentType: 'application/json', tags });
+    const published = await store.get(manifestKeyOf(folder));
+    if (published === undefined) throw new PermanentError('the manifest written from the pending manifest is not there', { context: { bucket: store.bucket, folder } });
+    await finishPublished(store, folder, tags, logger, true);
+    logger.warn({ folder, rows: manifest.rows, attempt: manifest.attempt }, 'run published from its pending manifest (its runner stopped after claiming its publication)');
+    return publishedRunOf(parseManifest(Buffer.from(published).toString('utf8'), manifestKeyOf(folder)));
+  }
+
   async function ensureSuccessMarker(folder: string, collection: CollectionConfig): Promise<void> {
+    // A crash between the manifest and the end of `finishPublished` can leave the pending manifest too.
+    await store.delete([pendingManifestKeyOf(folder)]);
     const key = `${folder}/${SUCCESS_NAME}`;
     if ((await store.get(key)) !== undefined) return;
     await store.put(key, new Uint8Array(0), { contentType: 'application/octet-stream', tags: tagsOf(collection) });
@@ -163,5 +189,5 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
     return keys.length + uploadsAborted;
   }
 
-  return { open, openTask, commit, published, ensureSuccessMarker, discard, close: () => encoder.close() };
+  return { open, openTask, commit, published, publishPending, ensureSuccessMarker, discard, close: () => encoder.close() };
 }

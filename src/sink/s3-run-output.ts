@@ -4,10 +4,10 @@ import { IngestError, PermanentError, toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { QUARANTINE_FOLDER, type OutputRow, type PublishedRun, type QuarantinedRecord, type RunOutput, type RunTarget, type SealedTaskOutput, type StagedRef, type TaskOutput } from '../step/ports.js';
 import type { PartEncoder } from './encoder-pool.js';
-import { buildManifest, publishedRunOf, type ManifestFile, type QuarantineFile } from './manifest.js';
+import { buildManifest, pendingManifestKeyOf, publishedRunOf, type ManifestFile, type QuarantineFile } from './manifest.js';
 import type { ObjectStore, PutOptions, StagedObject } from './object-store.js';
 import { PartBuffer, type ColumnarPart, type PartLimits } from './part-buffer.js';
-import { publishManifest, tagsOf } from './publish.js';
+import { keptOnceClaimed, publishManifest, tagsOf } from './publish.js';
 import { QuarantineBuffer } from './quarantine-buffer.js';
 
 export interface RunOutputSettings extends PartLimits {
@@ -24,8 +24,10 @@ export interface RunOutputDeps {
   readonly settings: RunOutputSettings;
   readonly logger: Logger;
   readonly now?: () => number;
-  /** Throws when this runner may no longer write (see `OpenOptions.fence`); called before every object. */
-  readonly fence?: () => void;
+  /** Throws when this runner may no longer write (see `OpenOptions.fence`); awaited before every object. */
+  readonly fence?: () => Promise<void>;
+  /** The run's commit point before its manifest (see `OpenOptions.claim`). */
+  readonly claim?: () => Promise<void>;
   /**
    * A Spark task attempt's output: every object is staged (an uncompleted multipart upload, invisible to
    * listings), `seal()` replaces `publish()`, and the step commits the winners' objects.
@@ -64,6 +66,8 @@ export class S3RunOutput implements RunOutput, TaskOutput {
   private aborting: Promise<void> | undefined;
   /** The manifest write's outcome is unknown: its parts must stay until someone reads S3 again. */
   private manifestUncertain = false;
+  /** The run's claim succeeded, or its answer was lost: parts and pending manifest stay, for a settle step to finish the run. */
+  private claimKept = false;
   private accepted = 0;
   private sealed = 0;
   private partCount = 0;
@@ -172,7 +176,7 @@ export class S3RunOutput implements RunOutput, TaskOutput {
 
   /** A data object: put, or staged in staged mode. Fenced and recorded first, so `abort()` finds it. */
   private async writeObject(key: string, body: Uint8Array, contentType: string): Promise<void> {
-    this.deps.fence?.();
+    await this.deps.fence?.();
     const options: PutOptions = { contentType, tags: this.tags, signal: this.controller.signal };
     if (this.deps.staged !== true) {
       this.attempted.add(key);
@@ -235,9 +239,12 @@ export class S3RunOutput implements RunOutput, TaskOutput {
       // The manifest is written only after every part it lists is complete; `_SUCCESS` after the manifest.
       // Of two runners that reach this point for one folder, exactly one publishes. The other never deletes
       // the winner's manifest (it is not in `attempted`), only its own parts.
+      // The pending manifest is this attempt's until the manifest is written: `abort()` removes it.
+      const claim = this.deps.claim;
+      if (claim) this.attempted.add(pendingManifestKeyOf(this.deps.target.folder));
       await publishManifest(this.deps.store, this.deps.target, manifest, this.log, {
         signal: this.controller.signal,
-        ...(this.deps.fence ? { fence: this.deps.fence } : {}),
+        ...(claim ? { claim: () => keptOnceClaimed(claim, (kept) => { this.claimKept = kept; }) } : {}),
         uncertain: (uncertain) => { this.manifestUncertain = uncertain; },
         // The manifest makes the run published: from here on nothing deletes it, whatever fails next.
         onPublished: () => { this.state = 'published'; },
@@ -276,8 +283,8 @@ export class S3RunOutput implements RunOutput, TaskOutput {
     }
     const prefix = `${this.deps.target.folder}/`;
     const uploadsAborted = await this.deps.store.abortUploads(prefix);
-    if (this.manifestUncertain) {
-      this.log.warn({ reason: toError(reason).message }, 'run output aborted; parts kept: the manifest may have been written');
+    if (this.manifestUncertain || this.claimKept) {
+      this.log.warn({ reason: toError(reason).message }, 'run output aborted; parts kept: the run may have claimed its publication or written its manifest');
       return;
     }
     const keys = [...this.attempted];

@@ -3,7 +3,7 @@ import { TransientError, type ErrorContext } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { retryPolicy, withRetry, type RetryPolicy } from '../shared/retry.js';
 import { BLOCKING_STATUSES, type CollectionName } from '../shared/types.js';
-import type { StatusRow, StatusStore } from '../step/ports.js';
+import type { StatusRow, StatusStore, TransitionGuard } from '../step/ports.js';
 import { isConditionFailed, statusStoreError } from './errors.js';
 import {
   ATTR, BY_COLLECTION_INDEX, FAILED_STATUSES, SEED_CORRELATION_ID, keyOf, rowFromItem, transitionUpdate, watermarkOf,
@@ -75,8 +75,8 @@ export class DynamoStatusStore implements StatusStore {
     return answer.Item === undefined ? undefined : rowFromItem(answer.Item);
   }
 
-  async transition(row: StatusRow, from: readonly (StoredStatus | undefined)[], owner?: string): Promise<boolean> {
-    const update = transitionUpdate(row, from, this.now(), owner);
+  async transition(row: StatusRow, from: readonly (StoredStatus | undefined)[], guard?: TransitionGuard): Promise<boolean> {
+    const update = transitionUpdate(row, from, this.now(), guard);
     const context = { correlationId: row.correlationId, collection: row.collection, status: row.status };
     const done = await this.conditional('UpdateItem', context, () =>
       this.options.client.send(new UpdateCommand({ TableName: this.options.tableName, ...update })),
@@ -102,6 +102,21 @@ export class DynamoStatusStore implements StatusStore {
         ExpressionAttributeValues: { ':u': this.now(), ':processing': 'EMR_PROCESSING', ':o': owner },
       })),
     );
+  }
+
+  async claimPublication(correlationId: string, collection: CollectionName, owner: string): Promise<boolean> {
+    const claimed = await this.conditional('UpdateItem', { correlationId, collection, owner, operation: 'claim publication' }, () =>
+      this.options.client.send(new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: keyOf(correlationId, collection),
+        UpdateExpression: 'SET #claim = :o, #u = :u',
+        ConditionExpression: '#s = :processing AND #o = :o AND attribute_not_exists(#checked) AND (attribute_not_exists(#claim) OR #claim = :o)',
+        ExpressionAttributeNames: { '#claim': ATTR.publishClaim, '#u': ATTR.updatedAt, '#s': ATTR.status, '#o': ATTR.owner, '#checked': ATTR.outputChecked },
+        ExpressionAttributeValues: { ':o': owner, ':u': this.now(), ':processing': 'EMR_PROCESSING' },
+      })),
+    );
+    this.logger.debug({ correlationId, collection, owner, claimed }, 'publication claim');
+    return claimed;
   }
 
   /** The collection's latest runs, newest `TriggeredTime` first, as full rows. */

@@ -1,4 +1,4 @@
-import type { StatusRow } from '../step/ports.js';
+import type { StatusRow, TransitionGuard } from '../step/ports.js';
 import type { CollectionName, JobStatus } from '../shared/types.js';
 
 /**
@@ -26,6 +26,8 @@ export const ATTR = {
   outputFolder: 'OutputFolder',
   /** When a settle step found this dead run's folder unpublished and removed it: never checked again. */
   outputChecked: 'OutputChecked',
+  /** The attempt that passed the run's commit point: from then on the row is completed, never abandoned. */
+  publishClaim: 'PublishClaim',
 } as const;
 
 /** GSI: hash `Collection`, range `TriggeredTime` (N), projecting the three attributes below. */
@@ -74,6 +76,7 @@ export function rowFromItem(item: Item): StoredStatusRow {
     owner: typeof item[ATTR.owner] === 'string' ? item[ATTR.owner] : undefined,
     outputFolder: typeof item[ATTR.outputFolder] === 'string' ? item[ATTR.outputFolder] : undefined,
     outputChecked: numberOf(item[ATTR.outputChecked]),
+    publishClaim: typeof item[ATTR.publishClaim] === 'string' ? item[ATTR.publishClaim] : undefined,
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) row[k] = v;
   return row as unknown as StoredStatusRow;
@@ -93,7 +96,7 @@ export interface UpdateParts {
  * `UpdatedAt`, only if the stored `JobStatus` is one of `from`, or the item is absent when `from` has undefined.
  * Every name goes through ExpressionAttributeNames: `Collection` is a DynamoDB reserved word.
  */
-export function transitionUpdate(row: StatusRow, from: readonly (StoredStatus | undefined)[], now: number, owner?: string): UpdateParts {
+export function transitionUpdate(row: StatusRow, from: readonly (StoredStatus | undefined)[], now: number, guard: TransitionGuard = {}): UpdateParts {
   if (from.length === 0) throw new RangeError('transition needs at least one allowed current state');
   // DynamoDB rejects unused names and values, so each is added where it is used.
   const names: Record<string, string> = {};
@@ -137,11 +140,15 @@ export function transitionUpdate(row: StatusRow, from: readonly (StoredStatus | 
     conditions.push(`#s IN (${states.map((_, i) => `:from${i}`).join(', ')})`);
   }
   let condition = conditions.join(' OR ');
-  if (owner !== undefined) {
+  if (guard.owner !== undefined) {
     // Only the runner that owns the row may move it on: a runner that lost its lease must not.
     names['#owner'] = ATTR.owner;
-    values[':owner'] = owner;
+    values[':owner'] = guard.owner;
     condition = `(${condition}) AND #owner = :owner`;
+  }
+  if (guard.unclaimed === true) {
+    names['#claim'] = ATTR.publishClaim;
+    condition = `(${condition}) AND attribute_not_exists(#claim)`;
   }
   return {
     Key: keyOf(row.correlationId, row.collection),

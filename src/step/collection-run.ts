@@ -5,7 +5,7 @@ import type { Logger } from '../shared/logger.js';
 import type { CollectionConfig, Window } from '../shared/types.js';
 import { decodeBatch } from './record-decoder.js';
 import { QuarantineLimitError } from './errors.js';
-import type { Cell, HBaseSource, KeyRange, KeyService, KeyServiceStats, PublishedRun, RecordSink, RunOutput, RunTarget } from './ports.js';
+import type { Cell, HBaseSource, KeyRange, KeyService, KeyServiceStats, OpenOptions, PublishedRun, RecordSink, RunOutput, RunTarget } from './ports.js';
 
 /**
  * Reads one collection's window from HBase and writes it out: region ranges scanned in parallel (bounded),
@@ -26,8 +26,10 @@ export interface CollectionRunOptions {
   readonly triggeredTime: number;
   readonly window: Window;
   readonly folder: string;
-  /** Called before every object written; throws when this runner may no longer write (its lease). */
-  readonly fence?: () => void;
+  /** Awaited before every object written; throws when this runner may no longer write (its lease). */
+  readonly fence?: () => Promise<void>;
+  /** The run's commit point before its manifest (see `OpenOptions.claim`). */
+  readonly claim?: () => Promise<void>;
   readonly scanConcurrency: number;
   readonly maxQuarantined: number;
   /** A record (its envelope) larger than this is quarantined as too-large, still encrypted (default: DEFAULT_MAX_RECORD_BYTES). */
@@ -77,7 +79,7 @@ export async function runCollection(ports: CollectionRunPorts, options: Collecti
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   const target = runTargetOf(options);
   const ranges = await ports.hbase.regions(collection.name, signal);
-  const output = await ports.sink.open(target, options.fence ? { fence: options.fence } : {});
+  const output = await ports.sink.open(target, openOptionsOf(options));
   const tally = newTally();
   const progress = options.onProgress === undefined ? undefined : keySpaceProgress(ranges, tally, options.onProgress);
   try {
@@ -218,4 +220,9 @@ async function* slices(responses: AsyncIterable<Cell[]>, size: number): AsyncGen
     if (cells.length <= size) yield cells;
     else for (let start = 0; start < cells.length; start += size) yield cells.slice(start, start + size);
   }
+}
+
+/** The sink's options from a run's: its fence and its commit point, when it has them. */
+export function openOptionsOf(options: Pick<CollectionRunOptions, 'fence' | 'claim'>): OpenOptions {
+  return { ...(options.fence ? { fence: options.fence } : {}), ...(options.claim ? { claim: options.claim } : {}) };
 }

@@ -10,6 +10,9 @@ export class QuarantineLimitError extends IngestError {}
 /** The status row changed under us (a newer state is there): this runner must not publish or overwrite it. */
 export class StaleRunnerError extends IngestError {}
 
+/** The run's commit point was refused: another runner's settle step abandoned the run while it stalled. */
+export class PublicationRefusedError extends StaleRunnerError {}
+
 /** The run folder already holds a manifest written by another attempt: this attempt must not publish. */
 export class AlreadyPublishedError extends IngestError {}
 

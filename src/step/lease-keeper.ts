@@ -8,9 +8,11 @@ import type { CollectionLease, LeaseHolder } from './ports.js';
 /**
  * A runner's hold on its collection's lease: taken (waiting a bounded time for a live holder), renewed every
  * third of its duration while the run works, released at the end. When a renewal says the lease is gone,
- * `signal` aborts the run; `fence()` refuses writes once the lease is within `marginMs` of expiring by this
- * runner's own clock, so a runner that stalled (GC pause, lost network) stops before another can take over.
- * The cost of the scheme is one assumption: clocks of two runners differ by less than the margin.
+ * `signal` aborts the run; `fence()`, awaited before each write, renews a lease within `marginMs` of expiring
+ * by this runner's own clock and refuses the write when that fails, so a runner that stalled (GC pause, lost
+ * network) stops writing. The lease only keeps two runners from doing the same work: exactly-once does not
+ * rest on clocks, but on the publication claim (`StatusStore.claimPublication`), which a settle step and a
+ * stalled runner cannot both win.
  */
 export interface LeaseSettings {
   /** How long a lease lasts without renewal (default 2 min). */
@@ -32,6 +34,8 @@ export interface LeaseOwner {
 export class HeldLease {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
+  private onRenew: (() => Promise<unknown>) | undefined;
   private validUntil: number;
   private readonly marginMs: number;
 
@@ -71,16 +75,21 @@ export class HeldLease {
   /** Starts renewing; `onRenew` runs after each renewal (the status row's heartbeat). */
   keepAlive(onRenew?: () => Promise<unknown>): void {
     const every = Math.max(Math.floor(this.settings.leaseMs / 3), 10);
-    this.timer = setInterval(() => void this.renew(onRenew), every);
+    this.onRenew = onRenew;
+    this.timer = setInterval(() => void this.renew(), every);
     this.timer.unref();
   }
 
-  /** Throws unless this runner surely still holds the lease (see the class comment). */
-  fence(): void {
+  /** Resolves while this runner surely still holds the lease, renewing it first when near expiry (see the class comment). */
+  async fence(): Promise<void> {
+    if (this.controller.signal.aborted) throw toError(this.controller.signal.reason);
+    if (this.now() <= this.validUntil - this.marginMs) return;
+    // The timer's renewal is late (a busy event loop, a slow status table): renew now, once for all writers.
+    this.renewing ??= this.renew().finally(() => { this.renewing = undefined; });
+    await this.renewing;
     if (this.controller.signal.aborted) throw toError(this.controller.signal.reason);
     if (this.now() > this.validUntil - this.marginMs) {
-      const error = this.lost(`the lease on ${this.owner.collection} was not renewed in time (valid until ${new Date(this.validUntil).toISOString()})`);
-      throw error;
+      throw this.lost(`the lease on ${this.owner.collection} could not be renewed in time (valid until ${new Date(this.validUntil).toISOString()})`);
     }
   }
 
@@ -91,7 +100,7 @@ export class HeldLease {
       this.logger.warn({ err: toError(e), collection: this.owner.collection }, 'could not release the collection lease'));
   }
 
-  private async renew(onRenew?: () => Promise<unknown>): Promise<void> {
+  private async renew(): Promise<void> {
     if (this.controller.signal.aborted) return;
     const at = this.now();
     try {
@@ -100,7 +109,7 @@ export class HeldLease {
         return;
       }
       this.validUntil = at + this.settings.leaseMs;
-      await onRenew?.();
+      await this.onRenew?.();
     } catch (e) {
       // A failed renewal is retried at the next tick; the fence stops writes if none succeeds in time.
       this.logger.warn({ err: toError(e), collection: this.owner.collection }, 'lease renewal failed');

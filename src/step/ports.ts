@@ -109,10 +109,18 @@ export interface RunTarget {
 
 export interface OpenOptions {
   /**
-   * Called before every object the run writes (parts, quarantine, manifest); throws when this runner may no
-   * longer write (its collection lease is lost or about to expire). The fence against a runner that stalled.
+   * Awaited before every data object the run writes (parts, quarantine); throws when this runner may no
+   * longer write (its collection lease is lost, or about to expire and cannot be renewed). Best effort: it
+   * keeps a stalled runner from writing on, but exactly-once rests on `claim`.
    */
-  readonly fence?: () => void;
+  readonly fence?: () => Promise<void>;
+  /**
+   * The run's commit point, awaited after its parts and its pending manifest are written and before the
+   * manifest: a conditional write on the run's status row (`StatusStore.claimPublication`). Throws
+   * `PublicationRefusedError` when another runner's settle step abandoned this run meanwhile: then this
+   * runner removes what it wrote and publishes nothing. Without it (reprocess) the manifest follows the parts.
+   */
+  readonly claim?: () => Promise<void>;
 }
 
 export interface PublishedRun {
@@ -183,8 +191,15 @@ export interface RecordSink {
   /** Whether a run folder already holds a manifest (a rerun of a published run). */
   published(folder: string): Promise<PublishedRun | undefined>;
   /**
+   * Finishes the publication of a run that passed its commit point (`claim`) and then died or stalled
+   * before its manifest: writes the manifest from the run's pending manifest (conditional, so the run's own
+   * late write changes nothing) and `_SUCCESS`. Undefined when the folder holds no pending manifest.
+   */
+  publishPending(folder: string, collection: CollectionConfig): Promise<PublishedRun | undefined>;
+  /**
    * Writes the `_SUCCESS` marker of a published run folder when it is missing (a crash between the manifest
-   * and the marker), so that a rerun leaves the folder as a clean run does.
+   * and the marker) and removes a pending manifest left beside the manifest, so that a rerun leaves the
+   * folder as a clean run does.
    */
   ensureSuccessMarker(folder: string, collection: CollectionConfig): Promise<void>;
   /**
@@ -233,6 +248,16 @@ export interface StatusRow {
   readonly outputFolder?: string;
   /** When a settle step found the dead run's folder unpublished (`OutputChecked`); null removes it. */
   readonly outputChecked?: number | null;
+  /** The attempt that passed the run's commit point (`PublishClaim`, see `claimPublication`); read only. */
+  readonly publishClaim?: string;
+}
+
+/** Extra conditions of a transition besides the current status. */
+export interface TransitionGuard {
+  /** Only when the row's `Owner` is this attempt (a runner that lost its lease must not move the row on). */
+  readonly owner?: string;
+  /** Only when no runner has claimed the row's publication (a claimed run is completed, never taken over or abandoned). */
+  readonly unclaimed?: boolean;
 }
 
 export interface StatusStore {
@@ -241,14 +266,22 @@ export interface StatusStore {
   get(correlationId: string, collection: CollectionName): Promise<StatusRow | undefined>;
   /**
    * Conditional transition: succeeds only when the row's current status is one of `from` (or absent when
-   * `from` includes `undefined`), and, given `owner`, only when the row's `Owner` is that attempt. Returns
-   * false when the condition failed (a newer state is there, or another runner owns the row).
+   * `from` includes `undefined`), and when the `guard` holds. Returns false when the condition failed (a
+   * newer state is there, another runner owns the row, or its publication is claimed).
    */
   transition(
     row: StatusRow,
     from: readonly (JobStatus | `_${JobStatus}` | undefined)[],
-    owner?: string,
+    guard?: TransitionGuard,
   ): Promise<boolean>;
+  /**
+   * A run's commit point: sets `PublishClaim` to `owner` when the row is `EMR_PROCESSING`, owned by `owner`,
+   * not marked `OutputChecked` by a settle step, and unclaimed (or already claimed by `owner`: a retried
+   * claim). False otherwise. A settle step abandons a dead run's row only while it is unclaimed, so of a
+   * stalled runner's claim and another runner's settle exactly one wins: the run publishes, or nothing of it
+   * is trusted.
+   */
+  claimPublication(correlationId: string, collection: CollectionName, owner: string): Promise<boolean>;
   /**
    * Rows of the collection whose runner may have died with its output unsettled: `EMR_PROCESSING`,
    * `EMR_FAILED` or `_EMR_FAILED`, not yet marked `OutputChecked`. Full rows, newest first.

@@ -6,7 +6,7 @@ import type { Logger } from '../shared/logger.js';
 import { runFolderOf } from '../shared/time.js';
 import type { CollectionConfig, Window } from '../shared/types.js';
 import { runCollection, type CollectionEngine, type CollectionRunPorts, type ScanProgress } from './collection-run.js';
-import { CollectionBusyError, StaleRunnerError } from './errors.js';
+import { CollectionBusyError, PublicationRefusedError, StaleRunnerError } from './errors.js';
 import { DEFAULT_LEASE, HeldLease, type LeaseSettings } from './lease-keeper.js';
 import { catalogTableOf, registerPublishedRuns } from './catalog.js';
 import type { CollectionLease, KeyServiceStats, PartitionCatalog, StatusRow, StatusStore } from './ports.js';
@@ -169,7 +169,8 @@ async function underLease(ports: StepPorts, collection: CollectionConfig, reques
   const window = computeWindow({ watermark, endTime: request.endTime, visibilityLagMs: request.visibilityLagMs });
   const start = window.start;
   const processing = row({ status: 'EMR_PROCESSING', processedDataStart: start, owner: attempt, outputFolder: folder, outputChecked: null, reason: null });
-  if (!(await ports.status.transition(processing, RUNNABLE_FROM))) {
+  // Never a row whose publication is claimed: the settle step above completed it (or it is another runner's, live).
+  if (!(await ports.status.transition(processing, RUNNABLE_FROM, { unclaimed: true }))) {
     const current = await ports.status.get(request.correlationId, collection.name);
     const error = new StaleRunnerError(`the status row is ${current?.status ?? '(gone)'}: this run can no longer process the collection`, { context: { collection: collection.name, correlationId: request.correlationId } });
     logger.error({ err: error }, 'collection not started');
@@ -198,6 +199,7 @@ async function underLease(ports: StepPorts, collection: CollectionConfig, reques
       ...(request.maxRecordBytes === undefined ? {} : { maxRecordBytes: request.maxRecordBytes }),
       signal,
       fence: () => held.fence(),
+      claim: () => claimPublication(ports, request.correlationId, collection.name, attempt),
       logger,
       ...(request.onProgress ? { onProgress: (p: ScanProgress) => request.onProgress?.(collection.name, p) } : {}),
     });
@@ -222,7 +224,7 @@ async function underLease(ports: StepPorts, collection: CollectionConfig, reques
     const error = toError(caught);
     logger.error({ err: error }, 'collection failed');
     await ports.status
-      .transition(row({ status: 'EMR_FAILED', processedDataStart: window.start, reason: failureReason(error) }), ['EMR_PROCESSING'], attempt)
+      .transition(row({ status: 'EMR_FAILED', processedDataStart: window.start, reason: failureReason(error) }), ['EMR_PROCESSING'], { owner: attempt })
       .catch((statusError: unknown) => logger.error({ err: toError(statusError) }, 'could not record EMR_FAILED'));
     return summary({ outcome: 'failed', note: error.message, window: { start: window.start, end: window.end } });
   }
@@ -235,9 +237,28 @@ export function failureReason(error: Error): string {
 }
 
 async function complete(ports: StepPorts, row: StatusRow, owner: string): Promise<void> {
-  if (!(await ports.status.transition(row, ['EMR_PROCESSING'], owner))) {
-    throw new StaleRunnerError('the status row changed while this runner worked: completion not recorded', {
-      context: { collection: row.collection, correlationId: row.correlationId },
-    });
-  }
+  if (await ports.status.transition(row, ['EMR_PROCESSING'], { owner })) return;
+  // Another runner's settle step may have completed the row from this attempt's own publication meanwhile.
+  const current = await ports.status.get(row.correlationId, row.collection);
+  if (current?.status === 'EMR_COMPLETED' && current.publishClaim === owner) return;
+  throw new StaleRunnerError(`the status row changed while this runner worked (it is ${current?.status ?? 'gone'}): completion not recorded`, {
+    context: { collection: row.collection, correlationId: row.correlationId },
+  });
+}
+
+/**
+ * The run's commit point (see `StatusStore.claimPublication`). Refused when a settle step abandoned this run
+ * (its lease expired while it stalled, and another runner took the collection over) or another attempt owns
+ * the row: then nothing of this attempt may be published, and the other runner reads its window.
+ */
+async function claimPublication(ports: StepPorts, correlationId: string, collection: CollectionConfig['name'], attempt: string): Promise<void> {
+  if (await ports.status.claimPublication(correlationId, collection, attempt)) return;
+  const current = await ports.status.get(correlationId, collection);
+  const why = current === undefined ? 'the status row is gone'
+    : current.outputChecked !== undefined ? `another runner's settle step abandoned this run (its lease had expired); the row is ${current.status}`
+      : current.owner !== attempt ? `attempt ${current.owner ?? '(none)'} owns the row now`
+        : `the row is ${current.status}`;
+  throw new PublicationRefusedError(`publication refused: ${why}. Nothing of this attempt is published; the next run reads its window`, {
+    context: { collection, correlationId, attempt },
+  });
 }

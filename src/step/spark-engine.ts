@@ -1,7 +1,7 @@
 import { toError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { runTargetOf, type CollectionEngine, type CollectionRunOptions, type CollectionRunPorts, type CollectionRunResult } from './collection-run.js';
-import { QuarantineLimitError, SparkJobError } from './errors.js';
+import { openOptionsOf, runTargetOf, type CollectionEngine, type CollectionRunOptions, type CollectionRunPorts, type CollectionRunResult } from './collection-run.js';
+import { PublicationRefusedError, QuarantineLimitError, SparkJobError } from './errors.js';
 import { QUARANTINE_FOLDER, type KeyServiceStats } from './ports.js';
 import { planRanges } from './range-plan.js';
 import type { RangeResult, RangeTask } from './range-task.js';
@@ -75,18 +75,20 @@ async function runOnSpark(ports: CollectionRunPorts, jobs: SparkJobs, settings: 
     const stamps = results.map((r) => r.maxTimestamp).filter((t): t is number => t !== null);
     const maxTimestamp = stamps.length === 0 ? null : Math.max(...stamps);
     const common = { records, quarantined, bytesIn: sum(results, (r) => r.bytesIn), keyLookups: sum(results, (r) => r.keyLookups), keys: keyStatsOf(results), tasks: tasks.length };
-    options.fence?.();
+    await options.fence?.();
     if (records === 0 && quarantined === 0) {
       await ports.sink.discard(options.folder);
       return { ...common, bytesOut: 0, maxTimestamp: null, published: undefined };
     }
-    const published = await ports.sink.commit(runTargetOf(options), results.map((r) => r.output), { maxTimestamp }, options.fence ? { fence: options.fence } : {});
+    const published = await ports.sink.commit(runTargetOf(options), results.map((r) => r.output), { maxTimestamp }, openOptionsOf(options));
     if (published.rows !== records) {
       throw new SparkJobError('the published parts hold a different row count than the tasks reported', { context: { folder: options.folder, published: published.rows, records } });
     }
     return { ...common, bytesOut: published.bytesOut, maxTimestamp, published };
   } catch (caught) {
     const error = toError(caught);
+    // A refused claim: a settle step owns the folder now (and the commit removed its own objects).
+    if (error instanceof PublicationRefusedError) throw error;
     await ports.sink.discard(options.folder).catch((e: unknown) => logger.warn({ err: toError(e) }, 'could not remove the unpublished task outputs; the next run removes them'));
     throw error;
   }

@@ -8,7 +8,8 @@ import { localHome } from '../../src/local/paths.js';
 import { seededVersions, type RecordSpace } from '../../src/local/seeder/documents.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { reprocess } from '../../src/step/reprocess.js';
-import { runStep } from '../../src/step/run-step.js';
+import { runStep, type CollectionSummary, type StepPortsFactory } from '../../src/step/run-step.js';
+import type { StatusStore } from '../../src/step/ports.js';
 import { DynamoStatusStore } from '../../src/status/dynamo-status-adapter.js';
 import { dynamoDocumentClient, s3Client } from '../../src/wiring/aws-clients.js';
 import { buildStepGraph, type StepGraph } from '../../src/wiring/step-graph.js';
@@ -44,12 +45,31 @@ describe('runs that meet on one collection', () => {
     return g;
   };
   const status = () => new DynamoStatusStore({ tableName: config.statusTable, client: dynamoDocumentClient(config) });
-  const run = (collection: string, prefix: string, correlationId: string, triggeredTime: number) => runStep(graph().portsFor, {
+  const run = (collection: string, prefix: string, correlationId: string, triggeredTime: number, options: { portsFor?: StepPortsFactory; leaseMs?: number } = {}) => runStep(options.portsFor ?? graph().portsFor, {
     correlationId, triggeredTime, endTime: triggeredTime, collections: [collectionFromName(collection)],
     concurrency: 1, scanConcurrency: 2, visibilityLagMs: config.visibilityLagMs, maxQuarantined: 10, outputPrefix: prefix,
-    // Short leases so that the waiting runner polls often; a long wait so that it never gives up here.
-    lease: { leaseMs: 6_000, waitMs: 120_000, pollMs: 250 }, logger: silentLogger,
+    // A lease long enough that a loaded machine renews it in time; the waiting runner polls often and never gives up here.
+    lease: { leaseMs: options.leaseMs ?? 30_000, waitMs: 120_000, pollMs: 250 }, logger: silentLogger,
   });
+
+  /**
+   * A runner that stalls as a GC pause or a lost network would: it believes its renewals succeed (none reaches
+   * the table, so its lease expires there), and it reaches its commit point only after `meanwhile` has run.
+   */
+  const stalledRunner = (meanwhile: () => Promise<unknown>): StepPortsFactory => (c) => {
+    const ports = graph().portsFor(c);
+    const { lease, status } = ports;
+    return {
+      ...ports,
+      lease: { acquire: lease.acquire.bind(lease), renew: () => Promise.resolve(true), release: lease.release.bind(lease), holder: lease.holder.bind(lease) },
+      status: Object.assign(Object.create(status) as StatusStore, {
+        claimPublication: async (id: string, name: string, owner: string) => {
+          await meanwhile();
+          return status.claimPublication(id, name, owner);
+        },
+      }),
+    };
+  };
 
   beforeAll(async () => {
     config = loadStepConfig({ local: stack, localHome: localHome(), flags: { engine: 'single' }, env: {} });
@@ -98,6 +118,29 @@ describe('runs that meet on one collection', () => {
     expect(folders.map((f) => f.rows.map((r) => r.id as string)).flat().sort()).toEqual(seededIds(s, RECORDS));
     await expectFoldersHoldOnlyTheirManifests(s3, config.outputBucket, prefix, folders);
     for (const id of ['itest-scheduled', 'itest-manual']) expect((await status().get(id, collection))?.status).toBe('EMR_COMPLETED');
+  });
+
+  it('a runner that stalls past its lease publishes nothing: the next runner settles it first and reads its window; nothing doubled or left', async () => {
+    const { collection, s } = await seeded();
+    const prefix = `itest-${randomBytes(4).toString('hex')}`;
+    const now = Date.now();
+    let next: Promise<CollectionSummary[]> | undefined;
+    const [a] = await run(collection, prefix, 'itest-stalled', now, {
+      leaseMs: 3_000,
+      portsFor: stalledRunner(() => (next ??= run(collection, prefix, 'itest-next', now + 1_000))),
+    });
+    const [b] = await next!;
+    expect(a?.outcome, JSON.stringify(a)).toBe('failed');
+    expect(a?.note).toMatch(/publication refused: another runner's settle step abandoned this run/);
+    expect(b?.outcome, JSON.stringify(b)).toBe('completed');
+    expect(b?.records).toBe(RECORDS);
+    const folders = await publishedFolders(s3, config.outputBucket, prefix);
+    expect(folders.map((f) => f.manifest.folder)).toEqual([b?.folder]);
+    expect(folders[0]!.rows.map((r) => r.id as string).sort()).toEqual(seededIds(s, RECORDS));
+    // The stalled runner's parts and pending manifest are gone: every object under the prefix is the manifest's.
+    await expectFoldersHoldOnlyTheirManifests(s3, config.outputBucket, prefix, folders);
+    expect((await status().get('itest-stalled', collection))?.outputChecked).toBeTypeOf('number');
+    expect((await status().get('itest-next', collection))?.status).toBe('EMR_COMPLETED');
   });
 
   it('two reprocesses of one range in the same minute: both succeed, in distinct folders, each with the whole range', async () => {

@@ -47,7 +47,8 @@ const HOUR = 3_600_000;
 const LEASE_MS = 10 * 60_000;
 const CRASH_POINTS: readonly [CrashPoint, number][] = [
   ['after-status-processing', 1], ['after-scan-batch', 1], ['after-scan-batch', 2], ['after-part-upload', 1],
-  ['after-part-upload', 2], ['before-manifest', 1], ['after-manifest-put', 1], ['after-manifest', 1], ['after-status-completed', 1],
+  ['after-part-upload', 2], ['before-manifest', 1], ['after-pending-manifest', 1], ['after-publication-claim', 1], ['after-manifest-put', 1],
+  ['after-manifest', 1], ['after-status-completed', 1],
 ];
 
 class SimulatedKill extends Error {
@@ -118,7 +119,7 @@ class Sequence {
   private runs = 0;
 
   constructor(readonly index: number, readonly random: Random) {
-    this.prefix = `exactly-once-${table}-${index}`;
+    this.prefix = `exactly-once-${db}-${index}`; // db is the unique part of the collection: reruns on one stack never meet
     this.reprocessPrefix = `${this.prefix}-reprocess`;
     this.clock = Date.UTC(2030, 0, 1) + index * 30 * 24 * HOUR;
     this.nextIndex = index * 1000;

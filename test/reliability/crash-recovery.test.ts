@@ -71,6 +71,8 @@ const SCENARIOS: Scenario[] = [
   { name: 'part uploaded, answer lost', phase: 'upload', aws: killOn(partPut, 'applied') },
   ...named('upload', 'after-part-upload', [1, 2, 3]),
   ...named('manifest', 'before-manifest', [1, 3]),
+  ...named('manifest', 'after-pending-manifest', [1]),
+  ...named('manifest', 'after-publication-claim', [1]),
   { name: 'manifest upload in flight', phase: 'manifest', aws: killOn(manifestPut, 'lost') },
   { name: 'manifest uploaded, answer lost', phase: 'manifest', aws: killOn(manifestPut, 'applied') },
   ...named('manifest', 'after-manifest-put', [1, 2]),

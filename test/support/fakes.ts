@@ -1,7 +1,8 @@
 import { KeyRejectedError } from '../../src/keys/errors.js';
+import { AlreadyPublishedError } from '../../src/step/errors.js';
 import type {
-  Cell, HBaseSource, KeyRange, KeyService, KeyServiceStats, OutputRow, PublishedRun, QuarantinedRecord,
-  CollectionLease, LeaseAttempt, LeaseHolder, RecordSink, RunOutput, RunTarget, ScanRequest, SealedTaskOutput, StatusRow, StatusStore, TaskOutput, WrappedKey,
+  Cell, HBaseSource, KeyRange, KeyService, KeyServiceStats, OpenOptions, OutputRow, PublishedRun, QuarantinedRecord,
+  CollectionLease, LeaseAttempt, LeaseHolder, RecordSink, RunOutput, RunTarget, ScanRequest, SealedTaskOutput, StatusRow, StatusStore, TaskOutput, TransitionGuard, WrappedKey,
 } from '../../src/step/ports.js';
 
 /** In-memory fakes of the step's ports, for unit tests of the pipeline's logic. */
@@ -46,16 +47,21 @@ export class FakeSink implements RecordSink {
   /** Throw from publish once, to simulate a crash between upload and manifest. */
   failNextPublish = false;
 
-  open(target: RunTarget): Promise<RunOutput> {
+  /** Pending manifests (written before the run's claim), by folder. */
+  readonly pending_ = new Map<string, { run: PublishedRun; rows: OutputRow[]; quarantined: QuarantinedRecord[] }>();
+  /** Throw right after the claim once, to simulate a crash between the commit point and the manifest. */
+  failAfterClaim = false;
+
+  open(target: RunTarget, options: OpenOptions = {}): Promise<RunOutput> {
     const rows: OutputRow[] = [];
     const quarantined: QuarantinedRecord[] = [];
     return Promise.resolve({
       write: (r) => { rows.push(...r.map(kept)); return Promise.resolve(); },
       quarantine: (q) => { quarantined.push(...q); return Promise.resolve(); },
-      publish: ({ maxTimestamp }) => {
+      publish: async ({ maxTimestamp }) => {
         if (this.failNextPublish) {
           this.failNextPublish = false;
-          return Promise.reject(new Error('crash before the manifest'));
+          throw new Error('crash before the manifest');
         }
         const run: PublishedRun = {
           folder: target.folder, manifestKey: `${target.folder}/_manifest.json`, correlationId: target.correlationId,
@@ -63,14 +69,38 @@ export class FakeSink implements RecordSink {
           window: target.window, maxTimestamp, files: [{ key: `${target.folder}/part-00000.parquet`, rows: rows.length, bytes: 1, sha256: '' }],
           rows: rows.length, quarantined: quarantined.length, bytesOut: 1,
         };
+        if (options.claim) {
+          this.pending_.set(target.folder, { run, rows, quarantined });
+          try {
+            await options.claim();
+          } catch (e) {
+            this.pending_.delete(target.folder);
+            throw e;
+          }
+          if (this.failAfterClaim) {
+            this.failAfterClaim = false;
+            throw new Error('crash after the claim');
+          }
+          this.pending_.delete(target.folder);
+        }
+        const existing = this.published_.get(target.folder);
+        if (existing !== undefined && existing.run.attempt !== target.attempt) throw new AlreadyPublishedError('another runner published this run folder first', {});
         this.published_.set(target.folder, { run, rows, quarantined });
-        return Promise.resolve(run);
+        return run;
       },
       abort: () => { this.aborted += 1; return Promise.resolve(); },
     });
   }
 
   published(folder: string): Promise<PublishedRun | undefined> {
+    return Promise.resolve(this.published_.get(folder)?.run);
+  }
+
+  publishPending(folder: string): Promise<PublishedRun | undefined> {
+    const pending = this.pending_.get(folder);
+    if (pending === undefined) return Promise.resolve(undefined);
+    this.pending_.delete(folder);
+    if (!this.published_.has(folder)) this.published_.set(folder, pending);
     return Promise.resolve(this.published_.get(folder)?.run);
   }
 
@@ -163,11 +193,12 @@ export class FakeStatus implements StatusStore {
     return Promise.resolve(this.rows.get(`${correlationId}|${collection}`));
   }
 
-  transition(row: StatusRow, from: readonly (StatusRow['status'] | undefined)[], owner?: string): Promise<boolean> {
+  transition(row: StatusRow, from: readonly (StatusRow['status'] | undefined)[], guard: TransitionGuard = {}): Promise<boolean> {
     const id = `${row.correlationId}|${row.collection}`;
     const stored = this.rows.get(id);
     if (!from.includes(stored?.status)) return Promise.resolve(false);
-    if (owner !== undefined && stored?.owner !== owner) return Promise.resolve(false);
+    if (guard.owner !== undefined && stored?.owner !== guard.owner) return Promise.resolve(false);
+    if (guard.unclaimed === true && stored?.publishClaim !== undefined) return Promise.resolve(false);
     // As DynamoDB's SET: undefined leaves a stored attribute alone; null removes a bookkeeping one.
     const merged: Record<string, unknown> = { ...stored };
     for (const [k, v] of Object.entries(row)) if (v !== undefined) merged[k] = v;
@@ -179,6 +210,15 @@ export class FakeStatus implements StatusStore {
   unsettledRows(collection: string): Promise<StatusRow[]> {
     return Promise.resolve([...this.rows.values()].filter((r) =>
       r.collection === collection && ['EMR_PROCESSING', 'EMR_FAILED', '_EMR_FAILED'].includes(r.status) && r.outputChecked === undefined));
+  }
+
+  claimPublication(correlationId: string, collection: string, owner: string): Promise<boolean> {
+    const id = `${correlationId}|${collection}`;
+    const row = this.rows.get(id);
+    if (row?.status !== 'EMR_PROCESSING' || row.owner !== owner || row.outputChecked !== undefined) return Promise.resolve(false);
+    if (row.publishClaim !== undefined && row.publishClaim !== owner) return Promise.resolve(false);
+    this.rows.set(id, { ...row, publishClaim: owner });
+    return Promise.resolve(true);
   }
 
   touch(correlationId: string, collection: string, owner: string): Promise<boolean> {

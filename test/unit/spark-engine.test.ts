@@ -52,6 +52,10 @@ class SpySink implements RecordSink {
     return Promise.reject(new Error('the step never opens a task output'));
   }
 
+  publishPending(): Promise<PublishedRun | undefined> {
+    return Promise.reject(new Error('the spark engine never settles'));
+  }
+
   commit(target: RunTarget, winners: readonly SealedTaskOutput[], summary: { maxTimestamp: number | null }, options?: OpenOptions): Promise<PublishedRun> {
     this.calls.push('commit');
     this.commits.push({ target, winners, summary, options });
@@ -141,7 +145,7 @@ function setup(answer: (tasks: readonly RangeTask[]) => RangeResult[] | Promise<
   const options: CollectionRunOptions = {
     collection: { name: 'core:addresses', db: 'core', table: 'addresses', pii: true },
     correlationId: 'run-1', attempt: 'step-a1', triggeredTime: Date.UTC(2020, 7, 5, 7, 7), window: { start: 0, end: 10_000_000 },
-    folder, scanConcurrency: 4, maxQuarantined: 5, logger: silentLogger, fence: () => { fenced += 1; },
+    folder, scanConcurrency: 4, maxQuarantined: 5, logger: silentLogger, fence: () => { fenced += 1; return Promise.resolve(); },
   };
   const run = (overrides: Partial<CollectionRunOptions> = {}) => sparkEngine(jobs, { tasks })(ports, { ...options, ...overrides });
   return { hbase, sink, jobs, run, fenced: () => fenced };
@@ -328,7 +332,7 @@ describe('sparkEngine', () => {
 
   it('stops before committing when the fence throws', async () => {
     const { sink, run } = setup((tasks) => tasks.map((t) => resultOf(t)));
-    await expect(run({ fence: () => { throw new Error('lease lost'); } })).rejects.toThrow(/lease lost/);
+    await expect(run({ fence: () => Promise.reject(new Error('lease lost')) })).rejects.toThrow(/lease lost/);
     expect(sink.commits).toEqual([]);
   });
 });

@@ -52,11 +52,17 @@ describe('transitionUpdate', () => {
   });
 
   it('removes bookkeeping attributes given null, and conditions on the owner when asked', () => {
-    const update = transitionUpdate({ ...row, reason: null, owner: null, outputChecked: null }, ['EMR_PROCESSING'], 5, 'attempt-1');
+    const update = transitionUpdate({ ...row, reason: null, owner: null, outputChecked: null }, ['EMR_PROCESSING'], 5, { owner: 'attempt-1' });
     expect(update.UpdateExpression).toMatch(/ REMOVE #a6, #a7, #a9$/);
     expect(update.ExpressionAttributeNames).toMatchObject({ '#a6': 'StatusReason', '#a7': 'Owner', '#a9': 'OutputChecked', '#owner': 'Owner' });
     expect(update.ConditionExpression).toBe('(#s IN (:from0)) AND #owner = :owner');
     expect(update.ExpressionAttributeValues[':owner']).toBe('attempt-1');
+  });
+
+  it('conditions on an unclaimed publication when asked, besides the owner', () => {
+    const update = transitionUpdate(row, ['EMR_PROCESSING', 'EMR_FAILED'], 5, { owner: 'attempt-1', unclaimed: true });
+    expect(update.ConditionExpression).toBe('((#s IN (:from0, :from1)) AND #owner = :owner) AND attribute_not_exists(#claim)');
+    expect(update.ExpressionAttributeNames['#claim']).toBe('PublishClaim');
   });
 
   it('refuses an empty list of allowed states', () => {

@@ -134,7 +134,7 @@ describe('runStep (in-memory ports)', () => {
     const w = world(records);
     // The step dies after its manifest, before EMR_COMPLETED: the completion never reaches the table.
     const transition = w.status.transition.bind(w.status);
-    w.status.transition = (row, from, owner) => (row.status === 'EMR_COMPLETED' ? Promise.reject(new Error('killed')) : transition(row, from, owner));
+    w.status.transition = (row, from, guard) => (row.status === 'EMR_COMPLETED' ? Promise.reject(new Error('killed')) : transition(row, from, guard));
     await w.run('run-1', endTime).catch(() => undefined);
     w.status.transition = transition;
     w.lease.items.clear(); // its lease expired
@@ -173,6 +173,66 @@ describe('runStep (in-memory ports)', () => {
     expect(row?.reason).toMatch(/run run-0/);
     expect(w.sink.published_.size).toBe(0);
     expect(w.sink.discarded).toEqual([]);
+  });
+
+  it('finishes a run that claimed its publication and then died: the next run publishes it from its pending manifest', async () => {
+    const w = world(records);
+    w.sink.failAfterClaim = true;
+    const [first] = await w.run('run-1', endTime);
+    expect(first?.outcome).toBe('failed');
+    expect(w.sink.published_.size).toBe(0);
+    expect((await w.status.get('run-1', collection.name))?.publishClaim).toBeDefined();
+    const [next] = await w.run('run-2', endTime + HOUR);
+    expect(next?.outcome).toBe('completed');
+    expect(next?.records).toBe(0);
+    const ids = [...w.sink.published_.values()].flatMap((p) => p.rows.map((r) => r.id));
+    expect(ids.sort()).toEqual(records.map((r) => r.idJson).sort());
+    const settled = await w.status.get('run-1', collection.name);
+    expect(settled?.status).toBe('EMR_COMPLETED');
+    expect(settled?.processedDataEnd).toBe(Math.max(...records.map((r) => r.timestamp)));
+    expect(w.sink.discarded).toEqual([]);
+  });
+
+  it('publishes nothing of a runner that stalled past its lease: another run abandons it first, and its claim is refused', async () => {
+    const w = world(records);
+    const claim = w.status.claimPublication.bind(w.status);
+    let second: Awaited<ReturnType<typeof w.run>> | undefined;
+    w.status.claimPublication = async (id, c, owner) => {
+      if (id === 'run-1' && second === undefined) {
+        w.lease.items.clear(); // run-1 stalled until its lease expired; run-2 takes the collection over
+        second = await w.run('run-2', endTime + HOUR);
+      }
+      return claim(id, c, owner);
+    };
+    const [first] = await w.run('run-1', endTime);
+    expect(first?.outcome).toBe('failed');
+    expect(first?.note).toMatch(/publication refused: another runner's settle step abandoned this run/);
+    expect(second?.[0]?.outcome).toBe('completed');
+    expect(second?.[0]?.records).toBe(records.length);
+    expect([...w.sink.published_.keys()]).toEqual([second?.[0]?.folder]);
+    expect(w.sink.discarded).toEqual([first?.folder]);
+    expect(await w.status.lastCompletedEnd(collection.name)).toBe(Math.max(...records.map((r) => r.timestamp)));
+  });
+
+  it('completes a runner that claimed just before another run settled it: its records once, both runs completed', async () => {
+    const w = world(records);
+    const claim = w.status.claimPublication.bind(w.status);
+    let second: Awaited<ReturnType<typeof w.run>> | undefined;
+    w.status.claimPublication = async (id, c, owner) => {
+      const claimed = await claim(id, c, owner);
+      if (id === 'run-1' && second === undefined) {
+        w.lease.items.clear(); // run-1 stalls right after its commit point
+        second = await w.run('run-2', endTime + HOUR);
+      }
+      return claimed;
+    };
+    const [first] = await w.run('run-1', endTime);
+    expect(first?.outcome).toBe('completed');
+    expect(second?.[0]?.outcome).toBe('completed');
+    expect(second?.[0]?.records).toBe(0);
+    const ids = [...w.sink.published_.values()].flatMap((p) => p.rows.map((r) => r.id));
+    expect(ids.sort()).toEqual(records.map((r) => r.idJson).sort());
+    expect((await w.status.get('run-1', collection.name))?.reason).toMatch(/completed from its published manifest .* by run run-2/);
   });
 
   it('records why a collection failed on its row', async () => {
