@@ -26,6 +26,18 @@ const SETTINGS_OF: Readonly<Record<string, readonly StepKey[]>> = {
   'purge-metadata': AWS,
 };
 
+/**
+ * The step settings a launch on EMR passes to its step (`runStepArgs` in orchestrator/emr/launch-request.ts),
+ * besides the AWS target the trigger itself calls. `trigger` takes every step setting, because `--local` runs the
+ * step here with all of them; its `--help` says which ones only `--local` uses.
+ */
+export const LAUNCH_PASSES: readonly StepKey[] = [
+  ...AWS, 'statusTable', 'collectionsSecret', 'outputBucket', 'outputPrefix', 'kmsKeyId', 'glueDatabase', 'keyService', 'dksUrl',
+];
+const ONLY_LOCAL: Readonly<Record<string, ReadonlySet<StepKey>>> = {
+  trigger: new Set((Object.keys(STEP_SETTINGS) as StepKey[]).filter((k) => !LAUNCH_PASSES.includes(k))),
+};
+
 /** `output list` for the `list` under `output`. */
 const pathOf = (command: Command): string => {
   const names: string[] = [];
@@ -39,7 +51,8 @@ const pathOf = (command: Command): string => {
  */
 export function withSettings(command: Command): Command {
   command.addOption(new Option('--config <file>', 'JSON config file of settings (env INGEST_REPLICA_CONFIG; keys: README, "Config file")'));
-  const keys = SETTINGS_OF[pathOf(command)] ?? (Object.keys(STEP_SETTINGS) as StepKey[]);
+  const path = pathOf(command);
+  const keys = SETTINGS_OF[path] ?? (Object.keys(STEP_SETTINGS) as StepKey[]);
   const defaults = helpDefaults();
   for (const key of keys) {
     const s = STEP_SETTINGS[key];
@@ -47,7 +60,8 @@ export function withSettings(command: Command): Command {
     const value = defaults[key];
     const unit = STEP_DURATIONS.has(key) ? '; a duration with a unit, e.g. 90s, 15m, 1h15m' : '';
     const fallback = value === undefined || value === '' ? (key === 'workerHbaseRestUrl' ? '--hbase-rest-url' : 'none') : value;
-    command.addOption(new Option(`${s.flag} <value>`, `${s.description} (env ${s.env}${unit}; default: ${fallback})`));
+    const scope = ONLY_LOCAL[path]?.has(key) ? '; only with --local: the step run here takes it, a cluster\'s step does not' : '';
+    command.addOption(new Option(`${s.flag} <value>`, `${s.description} (env ${s.env}${unit}; default: ${fallback}${scope})`));
   }
   return command;
 }

@@ -3,6 +3,9 @@ import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { collectionsFlag } from '../../src/cli/collections-flag.js';
 import { buildProgram, versionText } from '../../src/cli/program.js';
+import { LAUNCH_PASSES, stepConfigFrom } from '../../src/cli/settings-flags.js';
+import { STEP_SETTINGS, type StepSettingKey } from '../../src/config/step-config.js';
+import { runStepArgs } from '../../src/orchestrator/emr/index.js';
 import { triggerOutcome } from '../../src/cli/trigger-outcome.js';
 import { FailedRunsBlockError, RunDeferredError, ScheduleRefusedError, TriggerFailedError } from '../../src/orchestrator/trigger/index.js';
 import { createLogger, logsArePretty } from '../../src/shared/logger.js';
@@ -42,6 +45,17 @@ describe('--help per command', () => {
       for (const flag of ['--aws-endpoint-url', '--aws-service-endpoints', '--aws-emulator', '--aws-region']) expect(helpOf(...path), `${path.join(' ')} ${flag}`).toContain(`${flag} <value>`);
     }
     expect(helpOf('reprocess')).toContain('--glue-database <value>');
+    // trigger: every step setting (--local runs the step here); those a cluster's step never gets are marked.
+    const trigger = buildProgram().commands.find((c) => c.name() === 'trigger')!;
+    const descriptionOf = (flag: string): string => trigger.options.find((o) => o.long === flag)?.description ?? `${flag} missing`;
+    const launched = runStepArgs({ correlationId: 'c', triggeredTime: 1, endTime: 1, collections: [] }, { ...stepConfigFrom({}, false), kmsKeyId: 'k', keyService: 'dks' })
+      .filter((a) => a.startsWith('--') && !['--correlation-id', '--triggered-time', '--end-time', '--collections'].includes(a));
+    expect(launched.sort()).toEqual(LAUNCH_PASSES.filter((k) => !['awsEndpointUrl', 'awsServiceEndpoints', 'awsEmulator'].includes(k)).map((k) => STEP_SETTINGS[k].flag).sort());
+    for (const key of Object.keys(STEP_SETTINGS) as StepSettingKey[]) {
+      const { flag } = STEP_SETTINGS[key];
+      if (LAUNCH_PASSES.includes(key)) expect(descriptionOf(flag), flag).not.toContain('only with --local');
+      else expect(descriptionOf(flag), flag).toContain('only with --local');
+    }
     expect(helpOf('schedule')).toMatch(/--launch-tolerance <value> .*?\(env INGEST_LAUNCH_TOLERANCE; a duration with a unit, e\.g\. 10m; default: 10m\)/);
   });
 
