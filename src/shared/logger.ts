@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { prettyStream } from './pretty-log.js';
+import { prettyLine, prettyStream } from './pretty-log.js';
 
 export type { Logger };
 
@@ -67,6 +67,25 @@ export function createLogger(options: { level?: string; name?: string; format?: 
     },
     stream,
   );
+}
+
+/**
+ * Writes a log line that another process of ours wrote as JSON (a Spark worker's, forwarded by the driver) the
+ * way this process writes its own: JSON lines pass through as they are; readable logs get it formatted, after
+ * the progress display erased its line (`beforeLogWrite`), so the two never share a terminal line.
+ */
+export function writeForwardedLogLine(
+  jsonLine: string,
+  options: { readonly format?: LogFormat; readonly stderrIsTty?: boolean; readonly write?: (text: string) => void } = {},
+): void {
+  const write = options.write ?? ((text: string) => process.stderr.write(text));
+  const stderrIsTty = options.stderrIsTty ?? process.stderr.isTTY === true;
+  if (!logsArePretty(options.format ?? defaults.format, stderrIsTty)) {
+    write(`${jsonLine}\n`);
+    return;
+  }
+  beforeWrite?.();
+  write(`${prettyLine(jsonLine, options.write === undefined && stderrIsTty)}\n`);
 }
 
 /** A logger that drops everything: for tests and library callers that pass none. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { toError } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
+import { writeForwardedLogLine, type Logger } from '../shared/logger.js';
 import { SparkJobError } from '../step/errors.js';
 import type { RangeResult } from '../step/range-task.js';
 import type { SparkJob, SparkJobs, SparkProgress } from '../step/spark-engine.js';
@@ -151,7 +151,7 @@ export function sparkProgressOf(line: string): SparkProgress | undefined {
 export function stepLogLine(line: string, logger: Logger): void {
   const worker = WORKER_LINE.exec(line);
   if (worker) {
-    process.stderr.write(`${worker[1]}\n`);
+    writeForwardedLogLine(worker[1]!);
     return;
   }
   if (line.trim() === '') return;

@@ -2,6 +2,7 @@ import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { createInlineEncoder, type PartEncoder } from '../../src/sink/encoder-pool.js';
 import { parseManifest } from '../../src/sink/manifest.js';
+import { PublicationRefusedError } from '../../src/step/errors.js';
 import { createRecordSink, type SinkSettings } from '../../src/sink/record-sink.js';
 import type { OutputRow, QuarantinedRecord, RunTarget } from '../../src/step/ports.js';
 import { MemoryStore } from '../support/memory-store.js';
@@ -221,5 +222,55 @@ describe('RecordSink', () => {
     expect(() => setup({ partMaxBytes: 0 })).toThrow(/partMaxBytes/);
     expect(() => setup({ maxPartsInFlight: 1.5 })).toThrow(/maxPartsInFlight/);
     expect(() => setup({ partMaxBytes: 1024 * 1024 * 1024 })).toThrow(/at most/);
+  });
+});
+
+describe('the publication claim (the commit point between the pending manifest and the manifest)', () => {
+  const refused = (): Promise<void> => Promise.reject(new PublicationRefusedError('publication refused: abandoned', {}));
+
+  it('writes the pending manifest, then claims, then the manifest and _SUCCESS, and removes the pending manifest', async () => {
+    const { store, sink } = setup();
+    const seen: string[][] = [];
+    const output = await sink.open(target, { claim: async () => { seen.push(await store.list(`${folder}/`)); } });
+    await output.write(rowsOf(12));
+    await output.publish({ maxTimestamp: 1_000_011 });
+    expect(seen).toEqual([[`${folder}/_manifest.pending.json`, `${folder}/part-a1-00001.parquet`, `${folder}/part-a1-00002.parquet`]]);
+    expect(await store.list(`${folder}/`)).toEqual([`${folder}/_SUCCESS`, `${folder}/_manifest.json`, `${folder}/part-a1-00001.parquet`, `${folder}/part-a1-00002.parquet`]);
+  });
+
+  it('publishes nothing when the claim is refused, and abort() removes its parts and its pending manifest', async () => {
+    const { store, sink } = setup();
+    const output = await sink.open(target, { claim: refused });
+    await output.write(rowsOf(12));
+    const failure = await output.publish({ maxTimestamp: null }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(PublicationRefusedError);
+    await output.abort(failure);
+    expect(await store.list(`${folder}/`)).toEqual([]);
+  });
+
+  it('keeps everything when the claim may have succeeded (its answer lost), and a settle step publishes it from the pending manifest', async () => {
+    const { store, sink } = setup();
+    const output = await sink.open(target, { claim: () => Promise.reject(new Error('socket hang up')) });
+    await output.write(rowsOf(12));
+    const failure = await output.publish({ maxTimestamp: 1_000_011 }).catch((e: unknown) => e);
+    await output.abort(failure);
+    expect(await sink.published(folder)).toBeUndefined();
+    expect(await store.list(`${folder}/`)).toContain(`${folder}/_manifest.pending.json`);
+    const published = await sink.publishPending(folder, { name: 'core:addresses', db: 'core', table: 'addresses', pii: true });
+    expect(published).toMatchObject({ rows: 12, attempt: 'a1', correlationId: 'run-1', maxTimestamp: 1_000_011 });
+    expect(await store.list(`${folder}/`)).toEqual([`${folder}/_SUCCESS`, `${folder}/_manifest.json`, `${folder}/part-a1-00001.parquet`, `${folder}/part-a1-00002.parquet`]);
+    expect(await sink.publishPending(folder, { name: 'core:addresses', db: 'core', table: 'addresses', pii: true })).toBeUndefined();
+  });
+
+  it('counts its own manifest as written when a settle step wrote it from the pending manifest first', async () => {
+    const { store, sink } = setup();
+    const collection = { name: 'core:addresses', db: 'core', table: 'addresses', pii: true };
+    // The runner stalls right after its claim; another runner's settle step finishes its publication meanwhile.
+    const output = await sink.open(target, { claim: async () => { await sink.publishPending(folder, collection); } });
+    await output.write(rowsOf(12));
+    const run = await output.publish({ maxTimestamp: 1_000_011 });
+    expect(run.rows).toBe(12);
+    await output.abort(new Error('late abort'));
+    expect(await store.list(`${folder}/`)).toEqual([`${folder}/_SUCCESS`, `${folder}/_manifest.json`, `${folder}/part-a1-00001.parquet`, `${folder}/part-a1-00002.parquet`]);
   });
 });

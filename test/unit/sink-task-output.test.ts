@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createInlineEncoder } from '../../src/sink/encoder-pool.js';
 import { parseManifest } from '../../src/sink/manifest.js';
 import { createRecordSink } from '../../src/sink/record-sink.js';
-import { AlreadyPublishedError } from '../../src/step/errors.js';
+import { AlreadyPublishedError, PublicationRefusedError } from '../../src/step/errors.js';
 import type { OutputRow, QuarantinedRecord, RunTarget, SealedTaskOutput } from '../../src/step/ports.js';
 import { MemoryStore } from '../support/memory-store.js';
 
@@ -190,5 +190,26 @@ describe('staged task outputs', () => {
     const published = await sink.commit(run, [empty], { maxTimestamp: null });
     expect([published.rows, published.files, published.quarantined]).toEqual([0, [], 0]);
     expect(await store.list(`${folder}/`)).toEqual([`${folder}/_SUCCESS`, `${folder}/_manifest.json`]);
+  });
+});
+
+describe('the commit point of a Spark commit', () => {
+  it('a refused claim removes only this commit\'s objects, and publishes nothing', async () => {
+    const { store, sink } = setup();
+    const winner = await stageAttempt(sink, R0A1, 15, 0);
+    await store.put(`${folder}-other/part-x-00001.parquet`, new Uint8Array([1]), { contentType: 'x', tags: {} });
+    const failure = await sink.commit(run, [winner], { maxTimestamp: null }, { claim: () => Promise.reject(new PublicationRefusedError('refused', {})) }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(PublicationRefusedError);
+    expect(await store.list(`${folder}/`)).toEqual([]);
+    expect(await store.list(`${folder}-other/`)).toEqual([`${folder}-other/part-x-00001.parquet`]);
+  });
+
+  it('claims after the winners are committed and the pending manifest is written, before the manifest', async () => {
+    const { store, sink } = setup();
+    const winner = await stageAttempt(sink, R0A1, 15, 0);
+    let atClaim: string[] = [];
+    await sink.commit(run, [winner], { maxTimestamp: null }, { claim: async () => { atClaim = await store.list(`${folder}/`); } });
+    expect(atClaim).toEqual([...winner.files.map((f) => f.key), `${folder}/_manifest.pending.json`].sort());
+    expect(await store.list(`${folder}/`)).toEqual([...winner.files.map((f) => f.key), `${folder}/_SUCCESS`, `${folder}/_manifest.json`].sort());
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/shared/logger.js';
 import type { CollectionRunOptions, CollectionRunPorts } from '../../src/step/collection-run.js';
-import { QuarantineLimitError, SparkJobError } from '../../src/step/errors.js';
+import { PublicationRefusedError, QuarantineLimitError, SparkJobError } from '../../src/step/errors.js';
 import type {
   HBaseSource, KeyRange, OpenOptions, PublishedRun, RecordSink, RunOutput, RunTarget, SealedTaskOutput, TaskOutput,
 } from '../../src/step/ports.js';
@@ -56,9 +56,13 @@ class SpySink implements RecordSink {
     return Promise.reject(new Error('the spark engine never settles'));
   }
 
+  /** Refuse the commit as a claim refused by the status table would. */
+  refuseClaim = false;
+
   commit(target: RunTarget, winners: readonly SealedTaskOutput[], summary: { maxTimestamp: number | null }, options?: OpenOptions): Promise<PublishedRun> {
     this.calls.push('commit');
     this.commits.push({ target, winners, summary, options });
+    if (this.refuseClaim) return Promise.reject(new PublicationRefusedError('publication refused', {}));
     const files = winners.flatMap((w) => w.files).map(({ key, rows, bytes, sha256 }) => ({ key, rows, bytes, sha256 }));
     const rows = files.reduce((s, f) => s + f.rows, 0) + this.extraRows;
     return Promise.resolve({
@@ -145,7 +149,7 @@ function setup(answer: (tasks: readonly RangeTask[]) => RangeResult[] | Promise<
   const options: CollectionRunOptions = {
     collection: { name: 'core:addresses', db: 'core', table: 'addresses', pii: true },
     correlationId: 'run-1', attempt: 'step-a1', triggeredTime: Date.UTC(2020, 7, 5, 7, 7), window: { start: 0, end: 10_000_000 },
-    folder, scanConcurrency: 4, maxQuarantined: 5, logger: silentLogger, fence: () => { fenced += 1; return Promise.resolve(); },
+    folder, scanConcurrency: 4, maxQuarantined: 5, logger: silentLogger, fence: () => { fenced += 1; return Promise.resolve(); }, claim: () => Promise.resolve(),
   };
   const run = (overrides: Partial<CollectionRunOptions> = {}) => sparkEngine(jobs, { tasks })(ports, { ...options, ...overrides });
   return { hbase, sink, jobs, run, fenced: () => fenced };
@@ -205,6 +209,7 @@ describe('sparkEngine', () => {
     expect(commit.summary).toEqual({ maxTimestamp: 9_999 });
     expect(commit.target).toMatchObject({ attempt: 'step-a1', correlationId: 'run-1', folder, collection: 'core:addresses', pii: true });
     expect(typeof commit.options?.fence).toBe('function');
+    expect(typeof commit.options?.claim).toBe('function');
     expect(fenced()).toBeGreaterThanOrEqual(1);
     const records = (n * (n + 1)) / 2;
     expect(result).toMatchObject({
@@ -328,6 +333,13 @@ describe('sparkEngine', () => {
     const { sink, run } = setup((tasks) => tasks.map((t) => resultOf(t)));
     sink.extraRows = 1;
     await expect(run()).rejects.toThrow(SparkJobError);
+  });
+
+  it('leaves the folder to the settle step that abandoned the run when its claim is refused (no discard)', async () => {
+    const { sink, run } = setup((tasks) => tasks.map((t) => resultOf(t, { records: 1 })));
+    sink.refuseClaim = true;
+    await expect(run()).rejects.toBeInstanceOf(PublicationRefusedError);
+    expect(sink.calls).toEqual([`discard ${folder}`, 'commit']);
   });
 
   it('stops before committing when the fence throws', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { progressText, ProgressDisplay, terminalProgress } from '../../src/cli/progress-display.js';
-import { configureLogging } from '../../src/shared/logger.js';
+import { beforeLogWrite, configureLogging, writeForwardedLogLine } from '../../src/shared/logger.js';
 import { seededRecords } from '../../src/local/seeder/documents.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import type { CollectionConfig } from '../../src/shared/types.js';
@@ -78,5 +78,29 @@ describe('the progress display', () => {
       if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
       else delete (process.stderr as { isTTY?: boolean }).isTTY;
     }
+  });
+});
+
+describe('a forwarded worker log line (a Spark worker, through the driver)', () => {
+  const line = JSON.stringify({ level: 30, time: '2026-12-07T10:00:00.123Z', msg: 'range worker finished', range: 3, records: 1200 });
+
+  it('erases the progress line first and is written readable, when logs are for a person', () => {
+    const written: string[] = [];
+    const display = new ProgressDisplay({ write: (t) => written.push(t) }, () => 0, 0);
+    display.update(collection.name, { records: 10, done: 0.5 });
+    beforeLogWrite(() => display.clear());
+    try {
+      writeForwardedLogLine(line, { format: 'pretty', write: (t) => written.push(t) });
+    } finally {
+      beforeLogWrite(undefined);
+    }
+    expect(written.at(-2)).toBe('\r\x1b[K');
+    expect(written.at(-1)).toBe('10:00:00.123  INFO   range worker finished  range=3  records=1200\n');
+  });
+
+  it('passes through as the JSON line it was, when logs are JSON', () => {
+    const written: string[] = [];
+    writeForwardedLogLine(line, { format: 'json', write: (t) => written.push(t) });
+    expect(written).toEqual([`${line}\n`]);
   });
 });
