@@ -86,7 +86,7 @@ describe('S3 failing mid-upload', () => {
     await expectCompleteRun(prefix, 'rel-s3-part');
   }, 90_000);
 
-  it('publishes nothing when the manifest cannot be written, and the rerun publishes a complete run', async () => {
+  it('publishes nothing when the manifest cannot be written past the claim, and the rerun finishes the run from its pending manifest', async () => {
     const prefix = uniquePrefix('s3-manifest');
     const config = configFor(prefix, { awsEndpointUrl: proxy.url });
     proxy.use((r) => (r.method === 'PUT' && r.path.includes('/_manifest.json') ? { status: 500, body: S3_ERROR, headers: { 'content-type': 'application/xml' } } : 'forward'));
@@ -95,13 +95,21 @@ describe('S3 failing mid-upload', () => {
 
     expect(failed?.outcome).toBe('failed');
     expect(proxy.seen.filter((s) => s.request.path.includes('/_manifest.json')).length).toBeGreaterThanOrEqual(1);
-    expect(await listKeys(s3Of(config), config.outputBucket, prefix)).toEqual([]);
+    // Past its commit point the run rolls forward: nothing trusted (no manifest), its parts and pending manifest kept.
+    const kept = await listKeys(s3Of(config), config.outputBucket, prefix);
+    expect(kept.filter((k) => k.endsWith('/_manifest.json') || k.endsWith('/_SUCCESS'))).toEqual([]);
+    expect(kept.filter((k) => k.endsWith('/_manifest.pending.json'))).toHaveLength(1);
+    expect(kept.filter((k) => k.endsWith('.parquet')).length).toBeGreaterThanOrEqual(1);
     expect(await openUploads(s3Of(config), config.outputBucket, prefix)).toEqual([]);
-    expect((await statusOf(config).get('rel-s3-manifest', collection))?.status).toBe('EMR_FAILED');
+    const row = await statusOf(config).get('rel-s3-manifest', collection);
+    expect(row?.status).toBe('EMR_FAILED');
+    expect(row?.publishClaim).toBeDefined();
 
     proxy.clearRules();
     const [rerun] = await runOnce(config, { correlationId: 'rel-s3-manifest', collections: [collection] });
     expect(rerun?.outcome, rerun?.note).toBe('completed');
+    expect(rerun?.note).toBe('already published');
     await expectCompleteRun(prefix, 'rel-s3-manifest');
+    expect((await listKeys(s3Of(config), config.outputBucket, prefix)).filter((k) => k.endsWith('/_manifest.pending.json'))).toEqual([]);
   }, 90_000);
 });
