@@ -281,8 +281,11 @@ export class S3RunOutput implements RunOutput, TaskOutput {
       this.log.warn({ reason: toError(reason).message, aborted: this.stagedObjects.size }, 'task output aborted');
       return;
     }
-    const prefix = `${this.deps.target.folder}/`;
-    const uploadsAborted = await this.deps.store.abortUploads(prefix);
+    // Only this attempt's uploads: another attempt of the same run may be writing into the folder (a runner
+    // that took the collection over from this one, stalled past its lease).
+    const { folder, attempt } = this.deps.target;
+    const uploadsAborted = (await this.deps.store.abortUploads(`${folder}/part-${attempt}-`))
+      + (await this.deps.store.abortUploads(`${folder}/${QUARANTINE_FOLDER}/${attempt}-`));
     if (this.manifestUncertain || this.claimKept) {
       this.log.warn({ reason: toError(reason).message }, 'run output aborted; parts kept: the run may have claimed its publication or written its manifest');
       return;

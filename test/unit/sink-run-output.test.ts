@@ -274,3 +274,19 @@ describe('the publication claim (the commit point between the pending manifest a
     expect(await store.list(`${folder}/`)).toEqual([`${folder}/_SUCCESS`, `${folder}/_manifest.json`, `${folder}/part-a1-00001.parquet`, `${folder}/part-a1-00002.parquet`]);
   });
 });
+
+describe('abort() of one attempt beside another of the same run', () => {
+  it('aborts only its own uploads: the other attempt\'s stay, under the same folder', async () => {
+    const { store, sink } = setup();
+    // Another attempt of this run (the runner that took the collection over) has uploads in flight here.
+    const other = await store.stage(`${folder}/part-b2-00001.parquet`, new Uint8Array([1]), { contentType: 'x', tags: {} });
+    const otherQuarantine = await store.stage(`${folder}/_quarantine/b2-00001.jsonl`, new Uint8Array([1]), { contentType: 'x', tags: {} });
+    const mine = await store.stage(`${folder}/part-a1-00009.parquet`, new Uint8Array([1]), { contentType: 'x', tags: {} });
+    const output = await sink.open(target);
+    // open() cleared the folder's leftovers: stage the other attempt's uploads again, as it goes on writing.
+    for (const ref of [other, otherQuarantine, mine]) await store.stage(ref.key, new Uint8Array([1]), { contentType: 'x', tags: {} });
+    await output.write(rowsOf(3));
+    await output.abort(new Error('claim refused'));
+    expect(store.uploadKeys(`${folder}/`)).toEqual([`${folder}/_quarantine/b2-00001.jsonl`, `${folder}/part-b2-00001.parquet`]);
+  });
+});
