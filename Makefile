@@ -40,11 +40,12 @@ node_modules/.installed: package.json package-lock.json | $(NODE)
 	npm ci --no-fund --no-audit
 	@touch $@
 
-# moto_server comes preinstalled on these machines; install it from PyPI where it does not. The same for the AWS
+# moto (the server, run by local-aws/atomic_moto_server.py under python3) comes preinstalled on these machines;
+# install it from PyPI where it does not. The same for the AWS
 # CLI, which test/integration/bundle.test.ts runs the bootstrap action with (resolved together with moto's boto3).
 MOTO_VERSION ?= 5.2.1
 moto:
-	@command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]==$(MOTO_VERSION)'
+	@python3 -c 'import moto.server, flask' >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]==$(MOTO_VERSION)'
 	@command -v aws >/dev/null 2>&1 || python3 -m pip install --quiet awscli 'moto[server]==$(MOTO_VERSION)'
 
 # A project-local Python: pyspark (the Spark engine, as EMR 7 runs it) and pyarrow (the tests' outside reader,

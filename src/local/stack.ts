@@ -86,7 +86,10 @@ export async function stackUp(options: StackOptions, logger: Logger): Promise<St
       });
       return startDetached(command, args, join(files.logs, 'hbase.log'));
     },
-    aws: () => startDetached(motoServer(), ['-H', '127.0.0.1', '-p', String(options.awsPort)], join(files.logs, 'moto.log')),
+    aws: () => {
+      const [command, ...args] = motoServer(root);
+      return startDetached(command!, [...args, '-H', '127.0.0.1', '-p', String(options.awsPort)], join(files.logs, 'moto.log'));
+    },
     localstack: () => {
       const lsRoot = join(options.home, 'localstack');
       mkdirSync(lsRoot, { recursive: true });
@@ -254,6 +257,12 @@ function httpsOk(url: string, state: StackState): Promise<boolean> {
   });
 }
 
-function motoServer(): string {
-  return process.env.MOTO_SERVER ?? 'moto_server';
+/**
+ * moto, with DynamoDB's conditional writes atomic as in DynamoDB (local-aws/atomic_moto_server.py: plain
+ * moto_server lets two concurrent conditional writes on one key both succeed under load). MOTO_SERVER names
+ * another server binary instead (plain moto, without that guarantee); MOTO_PYTHON the Python that has moto.
+ */
+function motoServer(root: string): string[] {
+  if (process.env.MOTO_SERVER !== undefined) return [process.env.MOTO_SERVER];
+  return [process.env.MOTO_PYTHON ?? 'python3', join(root, 'local-aws', 'atomic_moto_server.py')];
 }
