@@ -23,7 +23,8 @@ const ScannerType = type('Scanner');
 const TableInfoType = type('TableInfo');
 
 interface DecodedCell { readonly row?: Buffer; readonly column: Buffer; readonly timestamp: number; readonly data: Buffer }
-interface DecodedRow { readonly key: Buffer; readonly values: DecodedCell[] }
+/** A CellSet row as protobufjs decodes it (int64 as numbers, bytes as Buffers). */
+export interface DecodedRow { readonly key: Buffer; readonly values: readonly DecodedCell[] }
 
 function decode<T>(message: protobuf.Type, buf: Buffer): T {
   try {
@@ -42,7 +43,11 @@ const encode = (message: protobuf.Type, value: object): Buffer => {
 
 /** Decodes a CellSet. Keys, columns and values are views into `buf`: keep `buf` unchanged while they live. */
 export function decodeCellSet(buf: Buffer): RestRow[] {
-  const { rows } = decode<{ rows: DecodedRow[] }>(CellSetType, buf);
+  return restRowsOf(decode<{ rows: DecodedRow[] }>(CellSetType, buf).rows);
+}
+
+/** protobufjs's decoded CellSet rows as the step's rows (also the reference decoder's, test/support). */
+export function restRowsOf(rows: readonly DecodedRow[]): RestRow[] {
   const out: RestRow[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i += 1) {
     const row = rows[i]!;

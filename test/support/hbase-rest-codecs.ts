@@ -9,6 +9,7 @@
 import { create, fromBinary, isFieldSet, toBinary } from '@bufbuild/protobuf';
 import protobuf from 'protobufjs';
 import type { RegionInfo, RestCell, RestRow, ScannerSpec, TableInfo } from '../../src/hbase/messages.js';
+import { restRowsOf, type DecodedRow } from '../../src/hbase/protobuf.js';
 import { CellSchema } from './hbase-rest-pb/CellMessage_pb.js';
 import { CellSetSchema } from './hbase-rest-pb/CellSetMessage_pb.js';
 import { ScannerSchema } from './hbase-rest-pb/ScannerMessage_pb.js';
@@ -122,30 +123,14 @@ const root = protobuf.loadSync(['CellSetMessage.proto', 'ScannerMessage.proto', 
 const CellSetType = root.lookupType(`${PACKAGE}.CellSet`);
 const ScannerType = root.lookupType(`${PACKAGE}.Scanner`);
 
-interface PbjsCell { row?: Buffer; column: Buffer; timestamp: number; data: Buffer }
-interface PbjsRow { key: Buffer; values: PbjsCell[] }
+const decodedRows = (buf: Buffer): DecodedRow[] => (CellSetType.decode(buf) as unknown as { rows: DecodedRow[] }).rows;
 
 export const protobufjs = {
   /** The library's own decode alone, into its message objects: the rows it found. */
-  parseCellSet: (buf: Buffer): number => (CellSetType.decode(buf) as unknown as { rows: PbjsRow[] }).rows.length,
+  parseCellSet: (buf: Buffer): number => decodedRows(buf).length,
 
-  decodeCellSet(buf: Buffer): RestRow[] {
-    const set = CellSetType.decode(buf) as unknown as { rows: PbjsRow[] };
-    const rows: RestRow[] = new Array(set.rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const row = set.rows[i]!;
-      const cells: RestCell[] = new Array(row.values.length);
-      for (let c = 0; c < cells.length; c++) {
-        const cell = row.values[c]!;
-        // Decoded messages own only the fields that were on the wire; defaults live on the prototype.
-        cells[c] = Object.hasOwn(cell, 'row')
-          ? { row: cell.row!, column: cell.column, timestamp: cell.timestamp, data: cell.data }
-          : { column: cell.column, timestamp: cell.timestamp, data: cell.data };
-      }
-      rows[i] = { key: row.key, cells };
-    }
-    return rows;
-  },
+  /** Decoded by a type read from the .proto files themselves, then mapped as the step maps its own. */
+  decodeCellSet: (buf: Buffer): RestRow[] => restRowsOf(decodedRows(buf)),
 
   encodeScanner(spec: ScannerSpec): Buffer {
     const message = ScannerType.fromObject({ ...spec, ...(spec.columns !== undefined ? { columns: spec.columns.map(utf8) } : {}) });
