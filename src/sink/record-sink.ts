@@ -157,15 +157,15 @@ export function createRecordSink(store: ObjectStore, encoder: PartEncoder, optio
   async function publishPending(folder: string, collection: CollectionConfig): Promise<PublishedRun | undefined> {
     const pending = await store.get(pendingManifestKeyOf(folder));
     if (pending === undefined) return undefined;
-    const manifest = parseManifest(Buffer.from(pending).toString('utf8'), pendingManifestKeyOf(folder));
     const tags = tagsOf(collection);
     // Written by its own runner meanwhile, or by us: either way the pending manifest's (same bytes).
     await store.putIfAbsent(manifestKeyOf(folder), pending, { contentType: 'application/json', tags });
     const published = await store.get(manifestKeyOf(folder));
     if (published === undefined) throw new PermanentError('the manifest written from the pending manifest is not there', { context: { bucket: store.bucket, folder } });
     await finishPublished(store, folder, tags, logger, true);
-    logger.warn({ folder, rows: manifest.rows, attempt: manifest.attempt }, 'run published from its pending manifest (its runner stopped after claiming its publication)');
-    return publishedRunOf(parseManifest(Buffer.from(published).toString('utf8'), manifestKeyOf(folder)));
+    const run = publishedRunOf(parseManifest(Buffer.from(published).toString('utf8'), manifestKeyOf(folder)));
+    logger.warn({ folder, rows: run.rows, attempt: run.attempt }, 'run published from its pending manifest (its runner stopped after claiming its publication)');
+    return run;
   }
 
   async function ensureSuccessMarker(folder: string, collection: CollectionConfig): Promise<void> {
