@@ -1,5 +1,5 @@
 import type { ParsedEnvelope } from '../contracts/envelope.js';
-import { jsonValueEnd, skip } from './json-check.js';
+import { jsonValueEnd, skip, wordsOf } from './json-check.js';
 
 /**
  * The envelope's fields straight from its bytes, without `JSON.parse` (DESIGN.md §3.1): no ~2.6 KB envelope
@@ -15,7 +15,7 @@ import { jsonValueEnd, skip } from './json-check.js';
  * The bytes must be valid UTF-8 (the caller checks it).
  */
 export function scanEnvelope(bytes: Buffer): ParsedEnvelope | undefined {
-  const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const words = wordsOf(bytes);
   const fields = SPANS.reset();
   let i = skip(bytes, 0);
   if (bytes[i] !== OPEN) return undefined;
@@ -102,7 +102,7 @@ const SPANS = new Spans();
  * recorded in `fields` (a nested `message`/`encryption` is walked the same way); a duplicate, or an escape in
  * a key, gives up (FAIL), as `JSON.parse` would keep the last and the scanner does not try to.
  */
-function members(bytes: Buffer, words: DataView, i: number, fields: Spans, wanted: Keys): number {
+function members(bytes: Buffer, words: Int32Array, i: number, fields: Spans, wanted: Keys): number {
   i = skip(bytes, i + 1);
   if (bytes[i] === CLOSE) return i + 1;
   for (;;) {
@@ -127,7 +127,7 @@ function members(bytes: Buffer, words: DataView, i: number, fields: Spans, wante
   }
 }
 
-function value(bytes: Buffer, words: DataView, i: number, fields: Spans, field: Field): number {
+function value(bytes: Buffer, words: Int32Array, i: number, fields: Spans, field: Field): number {
   fields.start[field] = i;
   if (field === Field.Message || field === Field.Encryption) {
     if (bytes[i] !== OPEN) return FAIL;

@@ -68,6 +68,20 @@ describe('isJsonText', () => {
     }
   });
 
+  it('gives the same verdict at every alignment of the bytes in their buffer (aligned word reads)', () => {
+    for (let code = 0; code < 0x80; code += 1) {
+      for (let at = 0; at < 9; at += 1) {
+        const text = Buffer.from(`{"k":"${'a'.repeat(at)}${String.fromCharCode(code)}${'bcdefgh'.repeat(2)}"}`, 'utf8');
+        const expected = parses(text);
+        for (let offset = 0; offset < 4; offset += 1) {
+          const host = new Uint8Array(new ArrayBuffer(text.length + 8));
+          host.set(text, offset);
+          expect(isJsonText(host.subarray(offset, offset + text.length)), `character ${code} at ${at}, offset ${offset}`).toBe(expected);
+        }
+      }
+    }
+  });
+
   it('handles nesting far deeper than any stack', () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     expect(isJsonText(utf8(deep))).toBe(true);
