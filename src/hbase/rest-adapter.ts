@@ -62,7 +62,7 @@ class UndiciTransport implements RestTransport {
       await res.body.dump();
       return { status: res.statusCode, headers: res.headers, body: EMPTY };
     }
-    const body = await readBounded(res.body, res.headers['content-length'], r.maxBodyBytes ?? Number.POSITIVE_INFINITY, () => res.body.once('error', () => undefined).destroy());
+    const body = await readBounded(res.body, res.headers['content-length'], r.maxBodyBytes ?? Number.POSITIVE_INFINITY, () => res.body.once('error', () => undefined).destroy(), r.bodyMemory);
     return { status: res.statusCode, headers: res.headers, body };
   }
 }

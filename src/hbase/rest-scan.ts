@@ -3,6 +3,7 @@ import type { Logger } from '../shared/logger.js';
 import { backoffDelay, type RetryPolicy } from '../shared/retry.js';
 import type { Cell, ScanRequest } from '../step/ports.js';
 import { BatchSizer, type ResponseSize } from './batch-sizer.js';
+import { BodyMemory } from './body-memory.js';
 import type { RestRow } from './messages.js';
 import { decodeCellSet, encodeScanner } from './protobuf.js';
 import { RowAssembler } from './row-assembler.js';
@@ -68,6 +69,8 @@ export async function* scanRange(transport: RestTransport, request: ScanRequest,
   const log = settings.logger.child(context);
   const assembler = new RowAssembler(range.startRow);
   const sizer = new BatchSizer(settings.batchBytes, settings.batchCells);
+  // One response at a time in the same memory, when the consumer lets go of a batch before asking the next.
+  const memory = request.reuseMemory === true ? new BodyMemory(Math.min(settings.batchBytes, KEPT_BODY_BYTES)) : undefined;
   let scanner: string | undefined;
   let failures = 0;
 
@@ -104,7 +107,7 @@ export async function* scanRange(transport: RestTransport, request: ScanRequest,
       let outcome: Cell[] | 'end' | ScanFault;
       const asked = sizer.cells();
       try {
-        outcome = await nextBatch(transport, scanner, assembler, { asked, limit: sizer.limitFor(asked), signal, stats, sizer });
+        outcome = await nextBatch(transport, scanner, assembler, { asked, limit: sizer.limitFor(asked), signal, stats, sizer, memory });
       } catch (e) {
         signal?.throwIfAborted();
         if (e instanceof ResponseTooLargeError) {
@@ -192,13 +195,18 @@ interface NextBatch {
   readonly signal: AbortSignal | undefined;
   readonly stats: ScanStats;
   readonly sizer: BatchSizer;
+  readonly memory: BodyMemory | undefined;
 }
+
+/** Reused response memory is kept up to this size (responses of ordinary cells are ~2–3 MB). */
+const KEPT_BODY_BYTES = 8 * 1024 * 1024;
 
 async function nextBatch(transport: RestTransport, scanner: string, assembler: RowAssembler, o: NextBatch): Promise<Cell[] | 'end' | ScanFault> {
   const path = `${scanner}${scanner.includes('?') ? '&' : '?'}c=${o.asked}`;
   const res = await transport.request({
     method: 'GET', path, headers: { accept: PROTOBUF }, signal: o.signal,
     ...(Number.isFinite(o.limit) ? { maxBodyBytes: o.limit } : {}),
+    ...(o.memory ? { bodyMemory: o.memory } : {}),
   });
   if (res.status === 200) {
     const rows = decodeCellSet(res.body);

@@ -1,3 +1,5 @@
+import type { BodyMemory } from './body-memory.js';
+
 /**
  * The HTTP surface the HBase REST client logic needs, so that the scanner state machine runs over undici in
  * production (rest-adapter.ts) and over anything in tests. Network failures reject; HTTP statuses resolve.
@@ -13,6 +15,8 @@ export interface RestRequest {
   readonly signal?: AbortSignal | undefined;
   /** The largest body read: a larger one is abandoned unread (ResponseTooLargeError). Default: unbounded. */
   readonly maxBodyBytes?: number;
+  /** Read the body into this reused memory (valid until the next body read into it) instead of fresh memory. */
+  readonly bodyMemory?: BodyMemory;
 }
 
 export interface RestResponse {

@@ -3,6 +3,9 @@ import type { RestRow } from './messages.js';
 
 const ZERO = Buffer.from([0]);
 
+/** A copy of the bytes, in memory of its own. */
+const owned = (bytes: Buffer): Buffer => Buffer.from(bytes);
+
 /**
  * Turns scanner responses into finished rows: one cell per row (the newest), each row emitted once, in key
  * order. A scanner's `batch` counts cells, so a row can straddle two responses: the last row of a response
@@ -11,6 +14,9 @@ const ZERO = Buffer.from([0]);
  * It also says where a replacement scanner must start after the previous one was lost: at the pending row
  * itself (re-read in full and merged), else just after the last emitted row (`key + 0x00`, the smallest key
  * greater than it). Rows at or before the last emitted row are dropped, so resuming never repeats a row.
+ *
+ * What it keeps past `accept` (the pending row, the last emitted key) it copies: the response's memory may be
+ * reused for the next response (`ScanRequest.reuseMemory`). One small copy per response.
  */
 export class RowAssembler {
   private pending: Cell | undefined;
@@ -59,6 +65,9 @@ export class RowAssembler {
       }
       this.pending = { rowKey: row.key, timestamp: newest.timestamp, value: newest.data };
     }
+    const held = this.pending;
+    if (held !== undefined) this.pending = { rowKey: owned(held.rowKey), timestamp: held.timestamp, value: owned(held.value) };
+    if (this.lastEmitted !== undefined) this.lastEmitted = owned(this.lastEmitted);
     this.emitted += out.length;
     return out;
   }

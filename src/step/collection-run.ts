@@ -178,7 +178,9 @@ export async function readRange(
   options: ReadRangeOptions,
 ): Promise<void> {
   const { collection, signal } = options;
-  for await (const cells of slices(ports.hbase.scan({ table: collection.name, range: options.range, window: options.window, signal }), DECODE_SLICE)) {
+  // Each slice is done with (decoded, written, its quarantined records copied) before the next is asked for.
+  const scan = ports.hbase.scan({ table: collection.name, range: options.range, window: options.window, signal, reuseMemory: true });
+  for await (const cells of slices(scan, DECODE_SLICE)) {
     const batch = await decodeBatch(cells, {
       db: collection.db, collection: collection.table, correlationId: options.correlationId, keys: ports.keys, signal,
       ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),

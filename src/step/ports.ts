@@ -28,6 +28,12 @@ export interface ScanRequest {
   readonly range: KeyRange;
   readonly window: Window;
   readonly signal?: AbortSignal;
+  /**
+   * The consumer is done with a batch's cells when it asks for the next batch, so the scan may read the next
+   * response into the same memory (no fresh pages per response). Their bytes are then valid only until that
+   * next request: a consumer that keeps a batch, or any `rowKey`/`value` of it, leaves this unset. Default false.
+   */
+  readonly reuseMemory?: boolean;
 }
 
 export interface HBaseSource {

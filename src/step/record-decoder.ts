@@ -107,7 +107,8 @@ export async function decodeBatch(cells: readonly Cell[], context: DecodeContext
       const item = ready[i] as Ready | RecordError;
       const outcome = item instanceof RecordError ? item : validate(cell, item, plaintexts[i] as Buffer, context);
       if (outcome instanceof RecordError) {
-        quarantined.push({ rowKey: cell.rowKey, timestamp: cell.timestamp, value: cell.value, reason: outcome.reason, detail: outcome.detail });
+        // Copies: the cells' memory may be the scan's, reused for its next response (ScanRequest.reuseMemory).
+        quarantined.push({ rowKey: Buffer.from(cell.rowKey), timestamp: cell.timestamp, value: Buffer.from(cell.value), reason: outcome.reason, detail: outcome.detail });
       } else {
         rows.push(outcome);
       }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchSizer, type ResponseSize } from '../../src/hbase/batch-sizer.js';
+import { BodyMemory } from '../../src/hbase/body-memory.js';
 import { readBounded } from '../../src/hbase/bounded-body.js';
 import { ResponseTooLargeError } from '../../src/hbase/rest-transport.js';
 import { formatBytes, parseBytes } from '../../src/config/settings.js';
@@ -119,6 +120,33 @@ describe('readBounded', () => {
     const streamed = await readBounded(chunksOf(3, 4), undefined, 10, () => abandoned.push('b'));
     expect(streamed.toString()).toBe('aaabbbb');
     expect(abandoned).toEqual([]);
+  });
+
+  it('reads body after body into the same memory, growing it (bytes kept) for a longer one', async () => {
+    const memory = new BodyMemory(64);
+    const first = await readBounded(chunksOf(3, 4), '7', 100, () => undefined, memory);
+    expect(first.toString()).toBe('aaabbbb');
+    const second = await readBounded(chunksOf(2, 2), undefined, 100, () => undefined, memory);
+    expect(second.toString()).toBe('aabb');
+    expect(second.buffer).toBe(first.buffer);
+    // Unannounced and longer than the memory: it grows, and what was read before growing is carried over.
+    const third = await readBounded(chunksOf(5, 10, 20), undefined, 100, () => undefined, memory);
+    expect(third.toString()).toBe(`${'a'.repeat(5)}${'b'.repeat(10)}${'c'.repeat(20)}`);
+    const fourth = await readBounded(chunksOf(30), '30', 100, () => undefined, memory);
+    expect(fourth.toString()).toBe('a'.repeat(30));
+    expect(fourth.buffer).toBe(third.buffer);
+  });
+
+  it('does not keep memory grown past its bound for the next body, and still bounds a body by the limit', async () => {
+    const memory = new BodyMemory(16);
+    const big = await readBounded(chunksOf(40), '40', 100, () => undefined, memory);
+    const small = await readBounded(chunksOf(4), '4', 100, () => undefined, memory);
+    expect(small.toString()).toBe('aaaa');
+    expect(small.buffer).not.toBe(big.buffer);
+    expect(big.toString()).toBe('a'.repeat(40));
+    let abandoned = 0;
+    await expect(readBounded(chunksOf(60, 60), undefined, 100, () => { abandoned += 1; }, memory)).rejects.toMatchObject({ bytesAtLeast: 120 });
+    expect(abandoned).toBe(1);
   });
 
   it('abandons a body announced larger than the limit before reading any of it', async () => {

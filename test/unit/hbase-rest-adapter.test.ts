@@ -168,13 +168,14 @@ function expected(rows: FakeRow[], range: KeyRange = { startRow: Buffer.alloc(0)
 
 const show = (cells: Cell[]): string[] => cells.map((c) => `${c.rowKey.toString('hex')}|${c.timestamp}|${c.value.toString()}`);
 
-async function collect(source: HBaseRestSource, table: string, range?: KeyRange, signal?: AbortSignal): Promise<{ cells: Cell[]; batches: number }> {
+/** Every cell of a scan. With `reuseMemory` it copies each batch's cells as it takes them, as that contract asks. */
+async function collect(source: HBaseRestSource, table: string, range?: KeyRange, signal?: AbortSignal, reuseMemory = false): Promise<{ cells: Cell[]; batches: number }> {
   const cells: Cell[] = [];
   let batches = 0;
   const full = range ?? { startRow: Buffer.alloc(0), endRow: Buffer.alloc(0) };
-  for await (const batch of source.scan({ table, range: full, window, ...(signal ? { signal } : {}) })) {
+  for await (const batch of source.scan({ table, range: full, window, ...(signal ? { signal } : {}), ...(reuseMemory ? { reuseMemory } : {}) })) {
     batches += 1;
-    cells.push(...batch);
+    cells.push(...(reuseMemory ? batch.map((c) => ({ rowKey: Buffer.from(c.rowKey), timestamp: c.timestamp, value: Buffer.from(c.value) })) : batch));
   }
   return { cells, batches };
 }
@@ -223,6 +224,18 @@ describe('HBaseRestSource', () => {
     expect(fake.scanners.size).toBe(0);
   });
 
+  it('reads every response into the same memory when the consumer lets go of each batch (reuseMemory), rows unchanged', async () => {
+    const memories = new Set<ArrayBufferLike>();
+    const cells: Cell[] = [];
+    for await (const batch of open({ batchCells: 3 }).scan({ table: fake.table, range: { startRow: Buffer.alloc(0), endRow: Buffer.alloc(0) }, window, reuseMemory: true })) {
+      // The held-back row comes from the assembler's own copy; every other cell is a view into the response.
+      for (const cell of batch.slice(0, -1)) memories.add(cell.value.buffer);
+      cells.push(...batch.map((c) => ({ rowKey: Buffer.from(c.rowKey), timestamp: c.timestamp, value: Buffer.from(c.value) })));
+    }
+    expect(show(cells)).toEqual(expected(fake.rows));
+    expect(memories.size).toBe(1);
+  });
+
   it('sends the range bounds as the scanner start and end rows', async () => {
     const range = { startRow: fake.rows[5]!.key, endRow: fake.rows[30]!.key };
     const { cells } = await collect(open(), fake.table, range);
@@ -236,6 +249,12 @@ describe('HBaseRestSource', () => {
     const want = expected(fake.rows);
     let faulted = 0;
     for (let at = 1; at <= 25; at++) {
+      // Reused response memory too: what the scan keeps across responses (the held-back row, the last row
+      // emitted, where to resume) must not be the response's bytes.
+      fake.reset();
+      fake.onGet = (n) => (n === at ? fault : undefined);
+      const reused = await collect(open({ batchCells: 3 }), fake.table, undefined, undefined, true);
+      expect(show(reused.cells), `fault at GET ${at}, memory reused`).toEqual(want);
       fake.reset();
       fake.onGet = (n) => (n === at ? fault : undefined);
       const { cells } = await collect(open({ batchCells: 3 }), fake.table);

@@ -29,6 +29,21 @@ describe('RowAssembler', () => {
     expect(plain(a.finish())).toEqual([['c', 1, 'c1']]);
   });
 
+  it('keeps copies of what it holds across responses, not views of a response (whose memory may be reused)', () => {
+    const a = new RowAssembler(Buffer.alloc(0));
+    const response = [row('a', [1, 'a1']), row('b', [2, 'b2'])];
+    a.accept(response);
+    for (const r of response) {
+      r.key.fill(0x7a);
+      for (const c of r.cells) c.data.fill(0x7a);
+    }
+    expect(a.resumeRow()).toEqual(key('b'));
+    expect(plain(a.accept([row('c', [3, 'c3'])]))).toEqual([['b', 2, 'b2']]);
+    expect(a.resumeRow()).toEqual(key('c'));
+    a.finish();
+    expect(a.resumeRow()).toEqual(Buffer.concat([key('c'), Buffer.from([0])]));
+  });
+
   it('resumes at the range start, then at the held-back row, then just after the last emitted row', () => {
     const a = new RowAssembler(key('start'));
     expect(a.resumeRow()).toEqual(key('start'));

@@ -123,8 +123,13 @@ describe('decodeBatch', () => {
     const batch = await decodeBatch(cells, context(new TableKeys()));
     expect(batch.rows.map((r) => r.rowKey)).toEqual([0, 2, 4].map((i) => printableRowKey(cells[i]!.rowKey)));
     expect(batch.quarantined.map((q) => [q.reason, q.rowKey])).toEqual([['unknown-data-key', bad.rowKey], ['not-json', cells[3]!.rowKey]]);
-    expect(batch.quarantined[0]!.value).toBe(bad.value);
+    expect(batch.quarantined[0]!.value).toEqual(bad.value);
     expect(batch.quarantined[0]!.timestamp).toBe(bad.timestamp);
+    // Copies, not views: the cells' memory may be reused for the scan's next response.
+    const [value, rowKey] = [Buffer.from(bad.value), Buffer.from(bad.rowKey)];
+    bad.value.fill(0);
+    bad.rowKey.fill(0);
+    expect([batch.quarantined[0]!.value, batch.quarantined[0]!.rowKey]).toEqual([value, rowKey]);
     expect(batch.quarantined[0]!.detail).toMatch(/refused the data key/);
   });
 
@@ -221,7 +226,7 @@ describe('decodeBatch with the key service\'s own reasons', () => {
     const batch = await decodeBatch(cells, context(keys));
     expect(batch.rows).toHaveLength(2);
     expect(batch.quarantined.map((q) => [q.reason, q.rowKey])).toEqual(bad.map((b) => [reason, b.rowKey]));
-    expect(batch.quarantined[0]!.value).toBe(bad[0]!.value);
+    expect(batch.quarantined[0]!.value).toEqual(bad[0]!.value);
     expect(batch.quarantined[0]!.detail).toMatch(/refused the data key/);
   });
 
