@@ -28,6 +28,12 @@ export interface EncodedPart {
   readonly sha256: string;
   /** Milliseconds spent encoding (pages, compression, footer, verification, hash). */
   readonly encodeMs: number;
+  /**
+   * The encoded part itself, its buffers handed back (from the encoder thread, transferred) so the next part
+   * can be filled in memory already committed instead of fresh pages. Its contents are stale: only a
+   * `PartBuffer` that overwrites them takes it (`recycle`).
+   */
+  readonly spent?: ColumnarPart;
 }
 
 export const ENCODER_WORKER_ROLE = 'ingest-replica/parquet-encoder';
@@ -374,21 +380,25 @@ function partViews(part: ColumnarPart): ArrayBufferView[] {
   return [part.timestamps, ...Object.values(part.columns).flatMap((c) => [c.offsets, c.data])];
 }
 
-/** Encodes and verifies a part. Consumes it: the part's buffers are detached (freed) on the way. */
+/**
+ * Encodes and verifies a part. Consumes it: the result hands the part back as `spent` (its buffers to be
+ * refilled by the next part); when encoding fails, the part's buffers are detached (freed) instead.
+ */
 export function encodeParquetPart(part: ColumnarPart, options: EncodeOptions): EncodedPart {
   const started = performance.now();
   const expectedRows = part.rows;
   let bytes: Uint8Array;
   try {
     bytes = writeParquet(part, options);
-  } finally {
+  } catch (e) {
     release(...partViews(part));
+    throw e;
   }
   const rows = footerRowCount(bytes);
   // Never publish a short file: the written footer must account for every row handed in.
   if (rows !== expectedRows) throw new Error(`parquet part holds ${rows} rows, expected ${expectedRows}`);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { bytes, rows, sha256, encodeMs: performance.now() - started };
+  return { bytes, rows, sha256, encodeMs: performance.now() - started, spent: part };
 }
 
 // ─── encoder thread ──────────────────────────────────────────────────────────────────────────────────
@@ -409,7 +419,9 @@ function serve(port: NonNullable<typeof parentPort>): void {
     try {
       const part = encodeParquetPart(request.part, request.options);
       response = { id: request.id, ok: true, part };
-      port.postMessage(response, [part.bytes.buffer as ArrayBuffer]);
+      // The file and the spent part's buffers move back to the main thread: no copy, no fresh memory there.
+      const spent = new Set(partViews(request.part).map((v) => v.buffer as ArrayBuffer));
+      port.postMessage(response, [part.bytes.buffer as ArrayBuffer, ...spent]);
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       response = { id: request.id, ok: false, message: error.message, stack: error.stack };

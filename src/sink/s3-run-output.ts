@@ -158,6 +158,7 @@ export class S3RunOutput implements RunOutput, TaskOutput {
       throw new PermanentError('encoded part row count differs from rows sealed', { context: { key, rows, encoded: encoded.rows } });
     }
     this.encodeMs += encoded.encodeMs;
+    if (encoded.spent !== undefined) this.part.recycle(encoded.spent);
     this.assertLive();
     await this.writeObject(key, encoded.bytes, PARQUET);
     this.files.push({ key, rows, bytes: encoded.bytes.byteLength, sha256: encoded.sha256 });

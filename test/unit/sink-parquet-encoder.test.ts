@@ -76,13 +76,20 @@ describe('Parquet encoder', () => {
     expect(footerRowCount(encoded.bytes)).toBe(5);
   });
 
-  it('writes the same bytes for the same rows, and frees the part it consumed', () => {
+  it('writes the same bytes for the same rows, and hands the part it consumed back for reuse', () => {
     const rows = rowsOf(2000);
     const part = partOf(rows);
     const first = encodeParquetPart(part, { compression: 'zstd' });
+    expect(first.spent).toBe(part);
+    expect(encodeParquetPart(partOf(rows), { compression: 'zstd' }).sha256).toBe(first.sha256);
+  });
+
+  it('frees the part it consumed when encoding fails', () => {
+    const part = partOf(rowsOf(10));
+    const broken = { ...part, rows: 11 }; // more rows than the columns hold: the writer throws
+    expect(() => encodeParquetPart(broken, { compression: 'zstd' })).toThrow();
     expect(part.columns.record.data.byteLength).toBe(0);
     expect(part.timestamps.length).toBe(0);
-    expect(encodeParquetPart(partOf(rows), { compression: 'zstd' }).sha256).toBe(first.sha256);
   });
 
   it('cuts pages at 1 MiB, keeps a value larger than a page whole, and reads back every value', async () => {

@@ -108,4 +108,37 @@ describe('PartBuffer', () => {
     port1.close();
     expect(part.timestamps.byteLength).toBe(0);
   });
+
+  it('fills the next part into a recycled part\'s buffers, and keeps every value of it', () => {
+    const buffer = new PartBuffer({ partMaxRows: 1_000_000, partMaxBytes: 1 << 20 });
+    const big = Array.from({ length: 2000 }, (_, i) => row(i, `{"text":"${'a'.repeat(200)}"}`));
+    for (const r of big) buffer.append(r);
+    const spent = buffer.take();
+    const committed = spent.columns.record.data.buffer.byteLength;
+    buffer.recycle(spent);
+    buffer.append(row(1)); // the part after take() was already started: recycling serves the one after it
+    buffer.take();
+    const small = Array.from({ length: 1500 }, (_, i) => row(5000 + i, `{"é✓":"${i}"}`));
+    for (const r of small) buffer.append(r);
+    const next = buffer.take();
+    expect(next.columns.record.data.buffer).toBe(spent.columns.record.data.buffer);
+    expect(next.columns.record.data.buffer.byteLength).toBe(committed);
+    expect(next.timestamps).toBe(spent.timestamps);
+    expect(valuesOf(next, 'record')).toEqual(small.map((r) => r.record));
+    expect(valuesOf(next, 'id')).toEqual(small.map((r) => r.id));
+    expect(Array.from(next.timestamps.subarray(0, next.rows))).toEqual(small.map((r) => r.timestamp));
+  });
+
+  it('takes fresh buffers when the recycled part\'s were detached (transferred away)', () => {
+    const buffer = new PartBuffer({ partMaxRows: 10, partMaxBytes: 1 << 20 });
+    buffer.append(row(1));
+    const spent = buffer.take();
+    const { port1 } = new MessageChannel();
+    port1.postMessage(spent, partBuffers(spent));
+    port1.close();
+    buffer.recycle(spent);
+    buffer.take();
+    buffer.append(row(2));
+    expect(valuesOf(buffer.take(), 'id')).toEqual(['{"id":"2"}']);
+  });
 });
