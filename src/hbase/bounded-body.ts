@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { BodyMemory } from './body-memory.js';
 import { ResponseTooLargeError } from './rest-transport.js';
 
@@ -20,7 +21,9 @@ export async function readBounded(
     abandon();
     throw new ResponseTooLargeError(limit, announced);
   }
-  if (memory !== undefined) return readInto(memory, chunks, announced, limit, abandon);
+  if (memory !== undefined) {
+    return chunks instanceof Readable ? readStreamInto(memory, chunks, announced, limit, abandon) : readInto(memory, chunks, announced, limit, abandon);
+  }
   const parts: Uint8Array[] = [];
   const whole = announced === undefined ? undefined : Buffer.allocUnsafe(announced);
   let total = 0;
@@ -58,4 +61,36 @@ async function readInto(memory: BodyMemory, chunks: AsyncIterable<Uint8Array>, a
     total += chunk.length;
   }
   return buffer.subarray(0, total);
+}
+
+/**
+ * The same from a stream, chunk by chunk as its 'data' events deliver them. Not by async iteration: that calls
+ * `read()`, which joins every chunk buffered so far into a new buffer first (a copy of most of the body).
+ */
+function readStreamInto(memory: BodyMemory, stream: Readable, announced: number | undefined, limit: number, abandon: () => void): Promise<Buffer> {
+  memory.start();
+  let buffer = memory.room(announced ?? 0);
+  let total = 0;
+  return new Promise<Buffer>((resolve, reject) => {
+    const settle = (error?: Error): void => {
+      stream.off('data', onData).off('end', onEnd).off('error', settle).off('close', onClose);
+      if (error === undefined) resolve(buffer.subarray(0, total));
+      else reject(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      if (total + chunk.length > limit) {
+        const error = new ResponseTooLargeError(limit, total + chunk.length);
+        settle(error);
+        abandon();
+        return;
+      }
+      if (total + chunk.length > buffer.length) buffer = memory.room(total + chunk.length, total);
+      buffer.set(chunk, total);
+      total += chunk.length;
+    };
+    const onEnd = (): void => settle();
+    // Closed before its end without an error (destroyed): the body is incomplete.
+    const onClose = (): void => settle(new Error(`response body closed after ${total} bytes, before its end`));
+    stream.on('data', onData).once('end', onEnd).once('error', settle).once('close', onClose);
+  });
 }

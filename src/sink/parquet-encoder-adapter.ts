@@ -227,7 +227,9 @@ const SHORT_VALUE = 48;
 function stringColumn(name: ColumnName, column: Utf8Column, rows: number, compression: ParquetCompression, scratch: Buffer): ColumnChunk {
   const { offsets } = column;
   const data = Buffer.from(column.data.buffer, column.data.byteOffset, column.data.byteLength);
+  // A uniform column's min and max are its first value: no comparison per row.
   const withStatistics = WITH_STATISTICS.has(name);
+  const compared = withStatistics && column.uniform !== true;
   const out = { chunks: [] as Uint8Array[], uncompressed: 0, compressed: 0 };
   let minAt = 0;
   let maxAt = 0;
@@ -243,7 +245,7 @@ function stringColumn(name: ColumnName, column: Utf8Column, rows: number, compre
       at = page.writeUInt32LE(end - start, at);
       if (end - start > SHORT_VALUE) at += data.copy(page, at, start, end);
       else for (let k = start; k < end; k += 1) page[at++] = data[k]!;
-      if (withStatistics) {
+      if (compared) {
         if (compareBytes(data, start, end, offsets[minAt]!, offsets[minAt + 1]!) < 0) minAt = row;
         else if (compareBytes(data, start, end, offsets[maxAt]!, offsets[maxAt + 1]!) > 0) maxAt = row;
       }

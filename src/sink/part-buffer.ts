@@ -11,6 +11,8 @@ import type { OutputRow } from '../step/ports.js';
 export interface Utf8Column {
   readonly offsets: Int32Array;
   readonly data: Uint8Array;
+  /** Every value is the same (a part's `db` and `collection`, usually its `record_type`): its statistics need no comparisons. */
+  readonly uniform?: boolean;
 }
 
 /** Output column names, in file order (DESIGN.md §3.5). */
@@ -60,6 +62,8 @@ class Utf8ColumnBuilder {
   private offsets = new Int32Array(INITIAL_ROWS + 1);
   private used = 0;
   private count = 0;
+  private first: string | undefined;
+  private uniform = true;
 
   constructor(maxBytes: number, spent?: Utf8Column) {
     const reusable = spent !== undefined && isResizable(spent.data.buffer) && spent.data.buffer.maxByteLength >= maxBytes + HEADROOM;
@@ -75,6 +79,9 @@ class Utf8ColumnBuilder {
 
   /** Appends one value; returns its UTF-8 byte length. */
   append(value: string): number {
+    // The same string object row after row (the run's db and collection): a pointer comparison.
+    if (this.count === 0) this.first = value;
+    else if (this.uniform && value !== this.first) this.uniform = false;
     const needed = this.used + value.length * MAX_UTF8_PER_UNIT;
     if (needed > this.buffer.byteLength) this.grow(needed);
     const written = value.length === 0 ? 0 : this.view.write(value, this.used, 'utf8');
@@ -87,6 +94,7 @@ class Utf8ColumnBuilder {
 
   /** Appends one value given as its UTF-8 bytes (a copy, no encoding); returns its byte length. */
   appendBytes(value: Uint8Array): number {
+    this.uniform = false;
     const needed = this.used + value.length;
     if (needed > this.buffer.byteLength) this.grow(needed);
     this.view.set(value, this.used);
@@ -98,7 +106,7 @@ class Utf8ColumnBuilder {
   }
 
   build(): Utf8Column {
-    return { offsets: this.offsets, data: new Uint8Array(this.buffer, 0, this.used) };
+    return { offsets: this.offsets, data: new Uint8Array(this.buffer, 0, this.used), uniform: this.count > 0 && this.uniform };
   }
 
   private grow(needed: number): void {

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { BatchSizer, type ResponseSize } from '../../src/hbase/batch-sizer.js';
 import { BodyMemory } from '../../src/hbase/body-memory.js';
@@ -147,6 +148,24 @@ describe('readBounded', () => {
     let abandoned = 0;
     await expect(readBounded(chunksOf(60, 60), undefined, 100, () => { abandoned += 1; }, memory)).rejects.toMatchObject({ bytesAtLeast: 120 });
     expect(abandoned).toBe(1);
+  });
+
+  it('reads a stream into the memory chunk by chunk as well, bounded by the limit, refusing a body cut short', async () => {
+    const memory = new BodyMemory(64);
+    const stream = (...sizes: number[]): Readable => Readable.from(sizes.map((n, i) => Buffer.alloc(n, 97 + i)));
+    const first = await readBounded(stream(30, 30), '60', 100, () => undefined, memory);
+    expect(first.toString()).toBe(`${'a'.repeat(30)}${'b'.repeat(30)}`);
+    const second = await readBounded(stream(10, 20, 30), undefined, 100, () => undefined, memory);
+    expect(second.toString()).toBe(`${'a'.repeat(10)}${'b'.repeat(20)}${'c'.repeat(30)}`);
+    expect(second.buffer).toBe(first.buffer);
+    let abandoned = 0;
+    const big = stream(60, 60);
+    await expect(readBounded(big, undefined, 100, () => { abandoned += 1; big.destroy(); }, memory)).rejects.toMatchObject({ name: 'ResponseTooLargeError', bytesAtLeast: 120 });
+    expect(abandoned).toBe(1);
+    const cut = new Readable({ read() { this.push(Buffer.from('abc')); this.destroy(); } });
+    await expect(readBounded(cut, undefined, 100, () => undefined, memory)).rejects.toThrow(/closed after 3 bytes, before its end/);
+    const failing = new Readable({ read() { this.destroy(new Error('connection reset')); } });
+    await expect(readBounded(failing, undefined, 100, () => undefined, memory)).rejects.toThrow('connection reset');
   });
 
   it('abandons a body announced larger than the limit before reading any of it', async () => {

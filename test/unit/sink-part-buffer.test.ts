@@ -85,6 +85,18 @@ describe('PartBuffer', () => {
     for (const name of STRING_COLUMNS) expect(valuesOf(part, name)).toHaveLength(1);
   });
 
+  it('marks a column uniform while every value is the same, and only then', () => {
+    const buffer = new PartBuffer({ partMaxRows: 100, partMaxBytes: 1 << 20 });
+    // Equal values that are different string objects are still one value.
+    for (let i = 0; i < 10; i += 1) buffer.append({ ...row(i), recordType: ['MONGO_', 'UPDATE'].join(''), db: i < 9 ? 'core' : 'other' });
+    const part = buffer.take();
+    expect(Object.fromEntries(STRING_COLUMNS.map((name) => [name, part.columns[name].uniform]))).toEqual({
+      id: false, record: false, db: false, collection: true, row_key: false, record_type: true,
+    });
+    buffer.append(row(1));
+    expect(buffer.take().columns.id.uniform).toBe(true);
+  });
+
   it('starts an empty part after take()', () => {
     const buffer = new PartBuffer({ partMaxRows: 2, partMaxBytes: 1 << 20 });
     buffer.append(row(1));
