@@ -47,7 +47,7 @@ for (let pair = 1; pair <= Number(values.pairs); pair += 1) {
       args: ['--engine', 'single'], ...(side === 'B' ? { cli } : {}),
     }, dks.read);
     results[side].push(r);
-    log(`pair ${pair} ${side}: ${r.records} records, ${perMillion(r).toFixed(1)} Node CPU-s per 1M, ${r.seconds.toFixed(1)} s, peak RSS ${Math.round(r.maxRssMiB)} MiB, load ${load.toFixed(2)}`);
+    log(`pair ${pair} ${side}: ${r.records} records, ${perMillion(r).toFixed(1)} Node CPU-s per 1M, ${r.seconds.toFixed(1)} s, peak RSS ${Math.round(r.maxRssMiB)} MiB, ${(r.minorFaults / r.records).toFixed(2)} page faults per record, load ${load.toFixed(2)}`);
   }
 }
 const ratios = results.A.map((a, i) => perMillion(a) / perMillion(results.B[i]!));

@@ -82,6 +82,20 @@ describe('isJsonText', () => {
     }
   });
 
+  it('finds every ASCII character at every position of long strings, before and after escapes', () => {
+    for (let code = 0; code < 0x80; code += 1) {
+      for (const at of [0, 3, 23, 24, 25, 26, 27, 40, 63, 64, 65, 97]) {
+        const chars = Array.from({ length: 100 }, (_, k) => 'abcdefghé✓'[k % 10]!);
+        chars[at] = String.fromCharCode(code);
+        const text = chars.join('');
+        for (const wrapped of [`["${text}"]`, `["${text.slice(0, 50)}\\n${text.slice(50)}", 1]`, `{"k":"\\u00e9${text}"}`]) {
+          const bytes = Buffer.from(wrapped, 'utf8');
+          expect(isJsonText(bytes), `character ${code} at ${at} in ${wrapped.slice(0, 12)}`).toBe(parses(bytes));
+        }
+      }
+    }
+  });
+
   it('handles nesting far deeper than any stack', () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     expect(isJsonText(utf8(deep))).toBe(true);
