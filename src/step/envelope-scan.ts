@@ -90,9 +90,38 @@ class Spans {
 
   private text(bytes: Buffer, field: Field): string | undefined {
     const s = this.start[field]!;
-    return s < 0 || this.notString[field] === 1 ? undefined : bytes.toString('utf8', s, this.end[field]);
+    return s < 0 || this.notString[field] === 1 ? undefined : TEXTS.text(bytes, s, this.end[field]!);
   }
 }
+
+/**
+ * The envelope's text fields repeat from record to record: a handful of wrapped keys (~250 bytes of base64
+ * each), key ids, db, collection and type names per collection. Their strings are kept and handed out again
+ * when the bytes are the same (compared natively), instead of a new string per record: less garbage, and the
+ * decoder's key maps find the same strings (hashed once) every time. Bounded: cleared when full.
+ */
+class TextCache {
+  private readonly entries = new Map<number, { readonly bytes: Buffer; readonly text: string }>();
+
+  constructor(private readonly capacity: number, private readonly longest: number) {}
+
+  text(bytes: Buffer, start: number, end: number): string {
+    const length = end - start;
+    if (length > this.longest) return bytes.toString('utf8', start, end);
+    // Length and eight bytes spread over the value: wrapped keys (random base64) differ in them.
+    let hash = length;
+    for (let k = 0; k < 8; k += 1) hash = Math.imul(hash ^ bytes[start + ((k * length) >>> 3)]!, 0x01000193);
+    const known = this.entries.get(hash);
+    if (known !== undefined && known.bytes.length === length && bytes.compare(known.bytes, 0, length, start, end) === 0) return known.text;
+    const text = bytes.toString('utf8', start, end);
+    if (this.entries.size >= this.capacity) this.entries.clear();
+    this.entries.set(hash, { bytes: Buffer.from(bytes.subarray(start, end)), text });
+    return text;
+  }
+}
+
+/** One for every call (the scan is synchronous); up to 1024 texts of at most 4 KiB each. */
+const TEXTS = new TextCache(1024, 4096);
 
 /** One for every call: the scan is synchronous. */
 const SPANS = new Spans();

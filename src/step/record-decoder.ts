@@ -83,7 +83,7 @@ export async function decodeBatch(cells: readonly Cell[], context: DecodeContext
       continue;
     }
     keyLookups += 1;
-    const checked = check(cells[i] as Cell, envelope, keys.get(keyOf(envelope)));
+    const checked = check(cells[i] as Cell, envelope, keys.get(envelope.keyEncryptionKeyId)?.get(envelope.encryptedEncryptionKey));
     ready[i] = checked;
     if (checked instanceof RecordError) continue;
     const group = byKey.get(checked.key);
@@ -184,27 +184,36 @@ function envelopeOf(value: Buffer): ParsedEnvelope {
 
 const hasBom = (b: Uint8Array): boolean => b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
 
-const keyOf = (e: ParsedEnvelope): string => `${e.keyEncryptionKeyId}\u0000${e.encryptedEncryptionKey}`;
+/** Data keys by key id, then by wrapped key (no joined string per record: the scanner hands out the same strings). */
+type KeysById = Map<string, Map<string, Buffer | RecordError | undefined>>;
 
-async function unwrapDistinct(parsed: readonly (ParsedEnvelope | RecordError)[], context: DecodeContext): Promise<Map<string, Buffer | RecordError>> {
-  const wanted = new Map<string, ParsedEnvelope>();
-  for (const e of parsed) if (!(e instanceof RecordError)) wanted.set(keyOf(e), e);
-  const keys = new Map<string, Buffer | RecordError>();
-  await Promise.all([...wanted].map(async ([id, e]) => {
+async function unwrapDistinct(parsed: readonly (ParsedEnvelope | RecordError)[], context: DecodeContext): Promise<KeysById> {
+  const wanted: ParsedEnvelope[] = [];
+  const keys: KeysById = new Map();
+  for (const e of parsed) {
+    if (e instanceof RecordError) continue;
+    let byWrapped = keys.get(e.keyEncryptionKeyId);
+    if (byWrapped === undefined) keys.set(e.keyEncryptionKeyId, (byWrapped = new Map()));
+    if (byWrapped.has(e.encryptedEncryptionKey)) continue;
+    byWrapped.set(e.encryptedEncryptionKey, undefined); // asked for once; set to the key or the refusal below
+    wanted.push(e);
+  }
+  await Promise.all(wanted.map(async (e) => {
+    const byWrapped = keys.get(e.keyEncryptionKeyId)!;
     try {
       const key = await context.keys.unwrap(
         { keyEncryptionKeyId: e.keyEncryptionKeyId, encryptedEncryptionKey: e.encryptedEncryptionKey },
         context.correlationId,
         context.signal,
       );
-      keys.set(id, key.length === 16 || key.length === 32 ? key : new RecordError('bad-data-key', `the data key is ${key.length} bytes, expected 16 or 32`));
+      byWrapped.set(e.encryptedEncryptionKey, key.length === 16 || key.length === 32 ? key : new RecordError('bad-data-key', `the data key is ${key.length} bytes, expected 16 or 32`));
     } catch (caught) {
       // Only a refusal of this one wrapped key quarantines its records, with the reason the key service gave
       // (malformed key or key id, wrong-length key, DKS 400, or a key DKS kept failing on while others
       // unwrapped: see keys/key-cache.ts); a service-wide failure (DKS down, certificate revoked) fails the
       // collection so that nothing is quarantined for it.
       if (!(caught instanceof KeyRejectedError) || context.signal?.aborted) throw toError(caught);
-      keys.set(id, new RecordError(caught.reason, `the key service refused the data key: ${caught.message}`));
+      byWrapped.set(e.encryptedEncryptionKey, new RecordError(caught.reason, `the key service refused the data key: ${caught.message}`));
     }
   }));
   return keys;

@@ -55,6 +55,22 @@ const EDITS: ((text: string, r: () => number) => string)[] = [
 ];
 
 describe('scanEnvelope', () => {
+  it('hands out the right text for values that differ only where its text cache does not look', () => {
+    // Same length and one base; each differs from the others in one byte. Reused strings must be exact.
+    const base = Buffer.alloc(240, 'QUJD').toString('latin1');
+    const r = prng(7);
+    for (let k = 0; k < 400; k += 1) {
+      const at = Math.floor(r() * base.length);
+      const wrapped = `${base.slice(0, at)}${'xyz'[k % 3]}${base.slice(at + 1)}`;
+      const db = k % 2 === 0 ? 'core' : 'corf';
+      const bytes = Buffer.from(JSON.stringify(buildEnvelope({
+        id: { k }, db, collection: 'addresses', lastModifiedMs: 1, traceId: 't', unitOfWorkId: 'u', ciphertext: Buffer.alloc(8, k), iv: Buffer.alloc(16, 1),
+        keyEncryptionKeyId: 'cloudhsm:1,2', encryptedEncryptionKey: wrapped,
+      })));
+      expect(scanEnvelope(bytes)).toMatchObject({ encryptedEncryptionKey: wrapped, db });
+    }
+  });
+
   it('takes the fast path for the envelopes the ingest pipeline writes, with parseEnvelope\'s fields', () => {
     const r = prng(1);
     for (let k = 0; k < 200; k += 1) {
