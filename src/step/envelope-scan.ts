@@ -95,19 +95,19 @@ class Spans {
 }
 
 /**
- * The envelope's text fields repeat from record to record: a handful of wrapped keys (~250 bytes of base64
- * each), key ids, db, collection and type names per collection. Their strings are kept and handed out again
- * when the bytes are the same (compared natively), instead of a new string per record: less garbage, and the
- * decoder's key maps find the same strings (hashed once) every time. Bounded: cleared when full.
+ * Wrapped keys repeat from record to record (a handful per collection, ~250 bytes of base64 each): their strings
+ * are kept and handed out again when the bytes are the same (compared natively), instead of a new string per
+ * record. Less garbage, and the decoder's key maps find the same strings (hashed once) every time. Short texts
+ * (key ids, db, collection, type) are cheaper to decode than to look up. Bounded: cleared when full.
  */
 class TextCache {
   private readonly entries = new Map<number, { readonly bytes: Buffer; readonly text: string }>();
 
-  constructor(private readonly capacity: number, private readonly longest: number) {}
+  constructor(private readonly capacity: number, private readonly shortest: number, private readonly longest: number) {}
 
   text(bytes: Buffer, start: number, end: number): string {
     const length = end - start;
-    if (length > this.longest) return bytes.toString('utf8', start, end);
+    if (length < this.shortest || length > this.longest) return bytes.toString('utf8', start, end);
     // Length and eight bytes spread over the value: wrapped keys (random base64) differ in them.
     let hash = length;
     for (let k = 0; k < 8; k += 1) hash = Math.imul(hash ^ bytes[start + ((k * length) >>> 3)]!, 0x01000193);
@@ -120,8 +120,8 @@ class TextCache {
   }
 }
 
-/** One for every call (the scan is synchronous); up to 1024 texts of at most 4 KiB each. */
-const TEXTS = new TextCache(1024, 4096);
+/** One for every call (the scan is synchronous); up to 1024 texts of 64 bytes to 4 KiB each. */
+const TEXTS = new TextCache(1024, 64, 4096);
 
 /** One for every call: the scan is synchronous. */
 const SPANS = new Spans();
