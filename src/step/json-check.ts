@@ -57,28 +57,35 @@ function hasStop(x: number): boolean {
 }
 
 /**
- * The 32-bit words that hold `bytes`, from the aligned address at or before its first byte: word k covers
- * bytes [4k − shift, 4k − shift + 4) with shift = `bytes.byteOffset & 3`. Typed-array loads of aligned words are
- * the cheapest way JavaScript has to read four bytes at once (a DataView's unaligned reads cost ~2× more here).
+ * The 32-bit words of the memory that holds `bytes`: word k covers bytes [4k, 4k + 4) of `bytes.buffer`.
+ * Typed-array loads of aligned words are the cheapest way JavaScript has to read four bytes at once (a
+ * DataView's unaligned reads cost ~2× more here). The view is kept while texts come from the same memory (a
+ * batch's plaintexts, a scanner response's envelopes): one per batch rather than one per text.
  */
 export function wordsOf(bytes: Uint8Array): Int32Array {
-  const shift = bytes.byteOffset & 3;
-  return new Int32Array(bytes.buffer, bytes.byteOffset - shift, (shift + bytes.length) >>> 2);
+  const buffer = bytes.buffer;
+  if (buffer !== wordsBuffer || wordsView.length < (bytes.byteOffset + bytes.length) >>> 2) {
+    wordsView = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+    wordsBuffer = buffer;
+  }
+  return wordsView;
 }
+let wordsBuffer: ArrayBufferLike | undefined;
+let wordsView: Int32Array<ArrayBufferLike> = new Int32Array(0);
 
 /** A string whose opening quote is at `i`. Plain content is skipped four bytes at a time, on aligned words. */
 function string(bytes: Uint8Array, words: Int32Array, i: number): number {
   const end = bytes.length;
-  const shift = bytes.byteOffset & 3;
+  const base = bytes.byteOffset;
   // Words wholly inside `bytes`: those below this index.
-  const wordsEnd = (end + shift) >>> 2;
+  const wordsEnd = (base + end) >>> 2;
   i += 1;
   for (;;) {
-    while (((i + shift) & 3) !== 0 && i < end && STRING_STOP[bytes[i]!] === 0) i += 1;
-    if (((i + shift) & 3) === 0) {
-      let w = (i + shift) >>> 2;
+    while (((base + i) & 3) !== 0 && i < end && STRING_STOP[bytes[i]!] === 0) i += 1;
+    if (((base + i) & 3) === 0) {
+      let w = (base + i) >>> 2;
       while (w < wordsEnd && !hasStop(words[w]!)) w += 1;
-      i = w * 4 - shift;
+      i = w * 4 - base;
     }
     while (i < end && STRING_STOP[bytes[i]!] === 0) i += 1;
     if (i >= end) return FAIL;

@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeRowKey, idJsonOf, printableRowKey, rowKeyOf } from '../../src/contracts/row-key.js';
+import { crc32Of, decodeRowKey, idJsonOf, printableRowKey, rowKeyOf } from '../../src/contracts/row-key.js';
+import { prng } from '../support/prng.js';
 
 describe('row key', () => {
   it('sorts top-level _id keys and serialises compactly', () => {
@@ -23,6 +24,24 @@ describe('row key', () => {
     const body = Buffer.from(idJson, 'utf8');
     expect(key.readUInt32BE(0)).toBe(crc32(body));
     expect(key.subarray(4).equals(body)).toBe(true);
+  });
+
+  it('serialises an _id whose keys are already in order exactly as the sorted copy, integer-like keys included', () => {
+    for (const id of [{ a: 1, b: { d: 1, c: 2 } }, { 1: 'x', 2: 'y', a: 'z' }, { 10: 'x', 9: 'y' }, { b: 1, a: 2 }, { $oid: '5f1c' }, {}]) {
+      const sorted: Record<string, unknown> = {};
+      for (const key of Object.keys(id).sort()) sorted[key] = (id as Record<string, unknown>)[key];
+      expect(idJsonOf(id)).toBe(JSON.stringify(sorted));
+    }
+  });
+
+  it('computes the CRC-32 zlib does, over any range of any length', () => {
+    const r = prng(32);
+    for (let n = 0; n < 600; n += 1) {
+      const bytes = Buffer.from(Array.from({ length: Math.floor(r() * 400) }, () => Math.floor(r() * 256)));
+      const start = Math.floor(r() * (bytes.length + 1));
+      const end = start + Math.floor(r() * (bytes.length - start + 1));
+      expect(crc32Of(bytes, start, end)).toBe(crc32(bytes.subarray(start, end)));
+    }
   });
 
   it('decodes a key and checks its CRC', () => {

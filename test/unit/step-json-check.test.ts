@@ -96,6 +96,20 @@ describe('isJsonText', () => {
     }
   });
 
+  it('reads texts of one memory that grows between them (a resizable buffer)', () => {
+    const memory = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void })(16, { maxByteLength: 4096 });
+    const host = new Uint8Array(memory); // length-tracking
+    const put = (text: string): Uint8Array => {
+      const bytes = Buffer.from(text);
+      if (bytes.length > host.length) memory.resize(bytes.length);
+      host.set(bytes);
+      return host.subarray(0, bytes.length);
+    };
+    expect(isJsonText(put('["abcdefgh"]'))).toBe(true);
+    expect(isJsonText(put(`["${'x'.repeat(2000)}\u0001"]`))).toBe(false);
+    expect(isJsonText(put(`["${'x'.repeat(3000)}"]`))).toBe(true);
+  });
+
   it('handles nesting far deeper than any stack', () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     expect(isJsonText(utf8(deep))).toBe(true);
