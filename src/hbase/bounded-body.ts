@@ -22,7 +22,10 @@ export async function readBounded(
     throw new ResponseTooLargeError(limit, announced);
   }
   if (memory !== undefined) {
-    return chunks instanceof Readable ? readStreamInto(memory, chunks, announced, limit, abandon) : readInto(memory, chunks, announced, limit, abandon);
+    if (chunks instanceof Readable) return readStreamInto(memory, chunks, announced, limit, abandon);
+    // Any other source of chunks as a stream of its own, closed (its source with it) once the body is read or refused.
+    const stream = Readable.from(chunks);
+    return readStreamInto(memory, stream, announced, limit, abandon).finally(() => stream.destroy());
   }
   const parts: Uint8Array[] = [];
   const whole = announced === undefined ? undefined : Buffer.allocUnsafe(announced);
@@ -46,26 +49,10 @@ export async function readBounded(
   return Buffer.concat(all, total);
 }
 
-/** The body copied into reused memory as it arrives (announced or not): no fresh pages, no concatenation. */
-async function readInto(memory: BodyMemory, chunks: AsyncIterable<Uint8Array>, announced: number | undefined, limit: number, abandon: () => void): Promise<Buffer> {
-  memory.start();
-  let buffer = memory.room(announced ?? 0);
-  let total = 0;
-  for await (const chunk of chunks) {
-    if (total + chunk.length > limit) {
-      abandon();
-      throw new ResponseTooLargeError(limit, total + chunk.length);
-    }
-    if (total + chunk.length > buffer.length) buffer = memory.room(total + chunk.length, total);
-    buffer.set(chunk, total);
-    total += chunk.length;
-  }
-  return buffer.subarray(0, total);
-}
-
 /**
- * The same from a stream, chunk by chunk as its 'data' events deliver them. Not by async iteration: that calls
- * `read()`, which joins every chunk buffered so far into a new buffer first (a copy of most of the body).
+ * The body copied into reused memory as it arrives (announced or not): no fresh pages, no concatenation. Chunk
+ * by chunk as the stream's 'data' events deliver them, not by async iteration: that calls `read()`, which joins
+ * every chunk buffered so far into a new buffer first (a copy of most of the body).
  */
 function readStreamInto(memory: BodyMemory, stream: Readable, announced: number | undefined, limit: number, abandon: () => void): Promise<Buffer> {
   memory.start();
