@@ -20,7 +20,7 @@ export PATH := $(dir $(NODE)):$(PATH)
 SOURCES   := $(shell find src infra -name '*.ts' 2>/dev/null)
 HBASE_JAR := hbase-local/target/hbase-local.jar
 
-.PHONY: help node deps moto py localstack build hbase stack stack-down seed demo test soak unit lint cycles check bench bench-ab bench-compression bench-memory bench-protobuf proto bundle deploy-local synth clean
+.PHONY: help node deps moto py localstack build hbase stack stack-down seed demo test soak unit lint cycles check bench bench-ab bench-profile bench-compression bench-memory bench-protobuf proto bundle deploy-local synth clean
 help:
 	@echo "make demo   set up everything and run the main job on the local stack"
 	@echo "make test   set up everything and run the whole suite"
@@ -126,6 +126,10 @@ bench-memory: build hbase moto
 # `run` end to end, this build against another built checkout, in pairs (bench/ab-run.ts): BASELINE=<dir>.
 bench-ab: build hbase moto
 	bash -c 'source scripts/ensure-stack.sh && node --import ./bench/resolve-ts.ts bench/ab-run.ts --baseline "$(BASELINE)" $(BENCH_AB_ARGS)'
+
+# One profiled `run` end to end: CPU-µs per record by stage and the functions with most self time (bench/profile-run.ts).
+bench-profile: build hbase moto
+	bash -c 'source scripts/ensure-stack.sh && node --import ./bench/resolve-ts.ts bench/profile-run.ts $(BENCH_PROFILE_ARGS)'
 
 bench-protobuf: build hbase moto
 	bash -c 'source scripts/ensure-stack.sh && node --max-semi-space-size=8 --import ./bench/resolve-ts.ts bench/protobuf-codec.ts $(BENCH_PROTOBUF_ARGS)'

@@ -97,3 +97,17 @@ export function summariseProfiles(dir: string): ThreadProfile[] {
     return summariseProfile(profile, thread);
   });
 }
+
+/** Self time per function (`name file:line`), most first: what a stage's time is made of. */
+export function selfTimes(profile: CpuProfile): { readonly name: string; readonly ms: number }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const ms = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const { functionName, url } = byId.get(id)!.callFrame;
+    const line = (byId.get(id)!.callFrame as Frame & { lineNumber?: number }).lineNumber;
+    const where = url === '' ? '' : ` ${url.replace(/^.*\/(node_modules|dist)\//, '').replace(/^node:/, '')}:${(line ?? -1) + 1}`;
+    const name = `${functionName || '(anonymous)'}${where}`;
+    ms.set(name, (ms.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...ms].map(([name, v]) => ({ name, ms: v })).sort((a, b) => b.ms - a.ms);
+}
