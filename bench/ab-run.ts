@@ -10,13 +10,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { localHome, stackFiles } from '../src/local/paths.js';
-import { readStackState } from '../src/local/stack-state.js';
-import { benchAws } from './aws.js';
-import { DEFAULT_DATASET, ensureDataset } from './dataset.js';
-import { dksDecryptCounter } from './dks.js';
+import { localHome } from '../src/local/paths.js';
+import { datasetRun } from './dataset-run.js';
 import { endToEnd, type EndToEndResult } from './end-to-end.js';
-import { loadAverage, pidListeningOn } from './processes.js';
+import { loadAverage } from './processes.js';
 
 const { values } = parseArgs({ options: { baseline: { type: 'string' }, pairs: { type: 'string', default: '3' }, tenth: { type: 'boolean', default: false } } });
 const baseline = values.baseline;
@@ -24,17 +21,8 @@ const cli = baseline === undefined ? undefined : join(baseline, 'dist/src/cli/ma
 if (cli === undefined || !existsSync(cli)) throw new Error(`--baseline must name a built checkout (no ${cli ?? 'baseline given'}): git worktree add <dir> <commit> && (cd <dir> && npm ci && npx tsc -p tsconfig.json)`);
 // Both builds use this checkout's local stack (its certificates, its state), wherever the baseline lives.
 process.env.INGEST_REPLICA_HOME ??= localHome();
-const stack = readStackState(stackFiles(localHome()).state);
-if (stack === undefined) throw new Error('the local stack is not running here: run `./bin/ingest-replica local up`');
-
 const log = (line: string): void => console.log(`[ab ${new Date().toISOString().slice(11, 19)}] ${line}`);
-const spec = DEFAULT_DATASET;
-await ensureDataset(stack, spec, log);
-const aws = benchAws(stack);
-const dks = dksDecryptCounter(stack);
-const port = (url: string): number => Number(new URL(url).port);
-const watch = { hbase: pidListeningOn(port(stack.hbaseRestUrl)), moto: pidListeningOn(port(stack.awsEndpointUrl)) };
-const endTime = values.tenth ? spec.from + Math.round((spec.until - spec.from) / 10) : spec.until;
+const { stack, spec, aws, dks, watch, endTime } = await datasetRun(values.tenth, log);
 const perMillion = (r: EndToEndResult): number => (r.cpuSeconds / r.records) * 1e6;
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

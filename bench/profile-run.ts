@@ -9,27 +9,14 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { localHome, stackFiles } from '../src/local/paths.js';
-import { readStackState } from '../src/local/stack-state.js';
-import { benchAws } from './aws.js';
-import { DEFAULT_DATASET, ensureDataset } from './dataset.js';
-import { dksDecryptCounter } from './dks.js';
+import { localHome } from '../src/local/paths.js';
+import { datasetRun } from './dataset-run.js';
 import { endToEnd } from './end-to-end.js';
-import { pidListeningOn } from './processes.js';
 import { selfTimes, summariseProfiles } from './profile.js';
 
 const { values } = parseArgs({ options: { tenth: { type: 'boolean', default: false }, top: { type: 'string', default: '25' } } });
-const stack = readStackState(stackFiles(localHome()).state);
-if (stack === undefined) throw new Error('the local stack is not running here: run `./bin/ingest-replica local up`');
-
 const log = (line: string): void => console.log(`[profile ${new Date().toISOString().slice(11, 19)}] ${line}`);
-const spec = DEFAULT_DATASET;
-await ensureDataset(stack, spec, log);
-const aws = benchAws(stack);
-const dks = dksDecryptCounter(stack);
-const port = (url: string): number => Number(new URL(url).port);
-const watch = { hbase: pidListeningOn(port(stack.hbaseRestUrl)), moto: pidListeningOn(port(stack.awsEndpointUrl)) };
-const endTime = values.tenth ? spec.from + Math.round((spec.until - spec.from) / 10) : spec.until;
+const { stack, spec, aws, dks, watch, endTime } = await datasetRun(values.tenth, log);
 const dir = join(localHome(), 'bench', 'profile-run');
 rmSync(dir, { recursive: true, force: true });
 try {
