@@ -1,6 +1,5 @@
 import { localHome, stackFiles } from '../src/local/paths.js';
-import type { StackState } from '../src/local/stack-state.js';
-import { readStackState } from '../src/local/stack-state.js';
+import { readStackState, type StackState } from '../src/local/stack-state.js';
 import { benchAws, type BenchAws } from './aws.js';
 import { DEFAULT_DATASET, ensureDataset } from './dataset.js';
 import { dksDecryptCounter } from './dks.js';

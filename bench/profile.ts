@@ -20,6 +20,8 @@ export interface ThreadProfile {
 interface Frame {
   readonly functionName: string;
   readonly url: string;
+  /** Zero-based; -1 or absent for native frames. */
+  readonly lineNumber?: number;
 }
 
 interface Node {
@@ -103,9 +105,8 @@ export function selfTimes(profile: CpuProfile): { readonly name: string; readonl
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const ms = new Map<string, number>();
   profile.samples.forEach((id, i) => {
-    const { functionName, url } = byId.get(id)!.callFrame;
-    const line = (byId.get(id)!.callFrame as Frame & { lineNumber?: number }).lineNumber;
-    const where = url === '' ? '' : ` ${url.replace(/^.*\/(node_modules|dist)\//, '').replace(/^node:/, '')}:${(line ?? -1) + 1}`;
+    const { functionName, url, lineNumber = -1 } = byId.get(id)!.callFrame;
+    const where = url === '' ? '' : ` ${url.replace(/^.*\/(node_modules|dist)\//, '').replace(/^node:/, '')}:${lineNumber + 1}`;
     const name = `${functionName || '(anonymous)'}${where}`;
     ms.set(name, (ms.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   });
