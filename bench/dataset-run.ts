@@ -3,7 +3,7 @@ import { readStackState, type StackState } from '../src/local/stack-state.js';
 import { benchAws, type BenchAws } from './aws.js';
 import { DEFAULT_DATASET, ensureDataset } from './dataset.js';
 import { dksDecryptCounter } from './dks.js';
-import { pidListeningOn } from './processes.js';
+import { stackPids } from './processes.js';
 
 /** What a script that runs `run` over the benchmark dataset needs (bench/ab-run.ts, bench/profile-run.ts). */
 export interface DatasetRun {
@@ -23,10 +23,9 @@ export async function datasetRun(tenth: boolean, log: (line: string) => void): P
   if (stack === undefined) throw new Error('the local stack is not running here: run `./bin/ingest-replica local up`');
   const spec = DEFAULT_DATASET;
   await ensureDataset(stack, spec, log);
-  const port = (url: string): number => Number(new URL(url).port);
   return {
     stack, spec, aws: benchAws(stack), dks: dksDecryptCounter(stack),
-    watch: { hbase: pidListeningOn(port(stack.hbaseRestUrl)), moto: pidListeningOn(port(stack.awsEndpointUrl)) },
+    watch: stackPids(stack),
     endTime: tenth ? spec.from + Math.round((spec.until - spec.from) / 10) : spec.until,
   };
 }

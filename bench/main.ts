@@ -20,7 +20,7 @@ import { DEFAULT_DATASET, ensureDataset, type DatasetSpec } from './dataset.js';
 import { dksDecryptCounter } from './dks.js';
 import { endToEnd } from './end-to-end.js';
 import { machineInfo } from './machine.js';
-import { loadAverage, pidListeningOn, probeCpu } from './processes.js';
+import { loadAverage, probeCpu, stackPids } from './processes.js';
 import { summariseProfiles } from './profile.js';
 import { updateBenchmarksFile, type BenchResults, type Sample } from './report.js';
 
@@ -61,7 +61,7 @@ const spec: DatasetSpec = {
 const runs = num(values.runs, 3);
 // These figures are the in-process engine's (the Spark engine's are bench/spark.ts's).
 const SINGLE = ['--engine', 'single'] as const;
-const watch = { hbase: pidListeningOn(new URL(stack.hbaseRestUrl).port ? Number(new URL(stack.hbaseRestUrl).port) : 80), moto: pidListeningOn(Number(new URL(stack.awsEndpointUrl).port)) };
+const watch = stackPids(stack);
 
 async function waitForQuiet(maxLoad: number, minutes: number): Promise<number> {
   const deadline = Date.now() + minutes * 60_000;

@@ -18,6 +18,12 @@ export function pidListeningOn(port: number): number | undefined {
   }
 }
 
+/** The stack's processes whose CPU a measurement reports beside Node's: the HBase JVM and moto, by the ports they serve. */
+export function stackPids(stack: { readonly hbaseRestUrl: string; readonly awsEndpointUrl: string }): Record<'hbase' | 'moto', number | undefined> {
+  const port = (url: string): number => Number(new URL(url).port || 80);
+  return { hbase: pidListeningOn(port(stack.hbaseRestUrl)), moto: pidListeningOn(port(stack.awsEndpointUrl)) };
+}
+
 /** User + system CPU seconds a process has used so far (all its threads), or undefined if it is gone. */
 export function cpuSecondsOf(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
