@@ -20,7 +20,7 @@ export PATH := $(dir $(NODE)):$(PATH)
 SOURCES   := $(shell find src infra -name '*.ts' 2>/dev/null)
 HBASE_JAR := hbase-local/target/hbase-local.jar
 
-.PHONY: help node deps moto py localstack build hbase stack stack-down seed demo test soak unit lint cycles check bench bench-ab bench-profile bench-compression bench-memory bench-protobuf proto bundle deploy-local synth clean
+.PHONY: help node deps moto py localstack build hbase stack stack-down seed demo test soak unit lint cycles check bench bench-ab bench-profile bench-compression bench-memory bench-protobuf proto wasm bundle deploy-local synth clean
 help:
 	@echo "make demo   set up everything and run the main job on the local stack"
 	@echo "make test   set up everything and run the whole suite"
@@ -139,6 +139,10 @@ bench-protobuf: build hbase moto
 proto: deps
 	node scripts/hbase-rest-schema.ts
 	npx buf generate --template proto/buf.gen.yaml
+
+# From src/step/json-check.wat (both committed): the step's WebAssembly JSON check, as src/step/json-check-module.ts.
+wasm: deps
+	node scripts/wasm-modules.ts
 
 # The EMR artifact: build/ingest-replica-<version>.tar.gz (+ .sha256); BUNDLE_FLAGS=--no-runtimes skips Node.
 bundle: deps

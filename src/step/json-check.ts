@@ -7,7 +7,49 @@
  * ~4× more than scanning its bytes, plus the garbage collection of what was built. The input must already
  * be valid UTF-8 (bytes ≥ 0x80 are accepted inside strings only, as their code points are).
  * A leading byte-order mark is skipped, because `TextDecoder` drops it before the text is kept.
+ *
+ * Two scanners of the one grammar: json-check.wat, in WebAssembly, skips string content 16 bytes at a time
+ * (SIMD) and checks a document in less than half the time of this file's JavaScript scanner (BENCHMARKS.md);
+ * the JavaScript one checks documents too large for the module's bounded memory, and walks the envelope's
+ * skipped values for envelope-scan.ts. The tests hold both to `JSON.parse`.
  */
+import { JSON_CHECK_WASM } from './json-check-module.js';
+
+/** Documents up to this size are checked in WebAssembly (its memory: twice this, allocated once). */
+const WASM_MAX_BYTES = 1024 * 1024;
+
+/** What the step uses of the WebAssembly API (TypeScript declares it only in the DOM's libraries). */
+interface WebAssemblyApi {
+  readonly Module: new (binary: Uint8Array) => object;
+  readonly Instance: new (module: object) => { readonly exports: unknown };
+}
+
+interface JsonCheckExports {
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  /** 1 when memory [0, length) is one JSON text; uses [length, 2 × length + 16) as scratch. */
+  readonly isJsonText: (length: number) => number;
+}
+
+/** The module, instantiated on first use with memory for the largest document it checks. */
+let wasm: { readonly check: JsonCheckExports['isJsonText']; readonly memory: Uint8Array } | undefined;
+
+function wasmCheck(): NonNullable<typeof wasm> {
+  if (wasm === undefined) {
+    const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+    const exports = new Instance(new Module(Buffer.from(JSON_CHECK_WASM, 'base64'))).exports as JsonCheckExports;
+    const pages = Math.ceil((2 * WASM_MAX_BYTES + 64) / 65536);
+    exports.memory.grow(pages - exports.memory.buffer.byteLength / 65536);
+    wasm = { check: exports.isJsonText, memory: new Uint8Array(exports.memory.buffer) };
+  }
+  return wasm;
+}
+
+export function isJsonText(bytes: Uint8Array): boolean {
+  if (bytes.length > WASM_MAX_BYTES) return scanJsonText(bytes);
+  const { check, memory } = wasmCheck();
+  memory.set(bytes, 0);
+  return check(bytes.length) === 1;
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -135,7 +177,8 @@ function memberKey(bytes: Uint8Array, words: Int32Array, i: number): number {
   return bytes[i] === 0x3a ? i + 1 : FAIL;
 }
 
-export function isJsonText(bytes: Uint8Array): boolean {
+/** `isJsonText` in JavaScript, for any size. */
+export function scanJsonText(bytes: Uint8Array): boolean {
   const start = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   const i = jsonValueEnd(bytes, wordsOf(bytes), start);
   return i !== FAIL && skip(bytes, i) === bytes.length;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isJsonText } from '../../src/step/json-check.js';
+import { readFileSync } from 'node:fs';
+import { isJsonText, scanJsonText } from '../../src/step/json-check.js';
 import { prng } from '../support/prng.js';
 
 /** What the check must agree with: JSON.parse of the text TextDecoder makes of the bytes. */
@@ -40,7 +41,11 @@ function mutate(bytes: Uint8Array, r: () => number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-describe('isJsonText', () => {
+// isJsonText checks in WebAssembly (json-check.wat); scanJsonText is the JavaScript scanner. Each must be JSON.parse.
+describe.each([
+  ['isJsonText (WebAssembly)', isJsonText],
+  ['scanJsonText (JavaScript)', scanJsonText],
+])('%s', (_, isJsonText) => {
   it.each([
     '{}', '[]', '0', '-0', '"x"', ' {"a":[1,2,{"b":null}],"c":true} ', '1.5e+10', '"\\ud800"', '"\u2028"', '[[[[[]]]]]',
     '{"a":1,"a":2}', '\ufeff{"bom":1}', '"\u007f"',
@@ -136,5 +141,26 @@ describe('isJsonText', () => {
     // Both outcomes are well represented, or the comparison would prove little.
     expect(valid).toBeGreaterThan(4000);
     expect(valid).toBeLessThan(16_000);
+  });
+});
+
+describe('the WebAssembly check', () => {
+  it('is assembled from json-check.wat as committed (make wasm)', async () => {
+    const { jsonCheckModule } = await import('../../scripts/wasm-modules.js');
+    expect(readFileSync('src/step/json-check-module.ts', 'utf8')).toBe(await jsonCheckModule());
+  });
+
+  it('hands documents above its memory to the JavaScript scanner, with the same verdict', () => {
+    const big = Buffer.from(`{"padding":"${'ab'.repeat(600_000)}","n":[1,2,{"x":null}]}`);
+    expect(isJsonText(big)).toBe(true);
+    expect(isJsonText(Buffer.concat([big, Buffer.from(',')]))).toBe(false);
+  });
+
+  it('checks each document alone: nothing of a longer one before it is seen', () => {
+    expect(isJsonText(Buffer.from(`["${'x'.repeat(5000)}"]`))).toBe(true);
+    // Bytes of the previous, longer document still lie in the module's memory after these.
+    expect(isJsonText(Buffer.from('["xx'))).toBe(false);
+    expect(isJsonText(Buffer.from('[1'))).toBe(false);
+    expect(isJsonText(Buffer.from('tru'))).toBe(false);
   });
 });
