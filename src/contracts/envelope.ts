@@ -74,8 +74,6 @@ export function buildEnvelope(input: EnvelopeInput): Envelope {
 export interface ParsedEnvelope {
   readonly id: unknown;
   readonly recordType: string;
-  readonly db: string;
-  readonly collection: string;
   readonly ciphertext: Buffer;
   readonly iv: Buffer;
   readonly keyEncryptionKeyId: string;
@@ -135,8 +133,6 @@ export function parseEnvelope(value: Uint8Array | string): ParsedEnvelope {
   return {
     id: message._id,
     recordType: typeof message['@type'] === 'string' ? message['@type'] : 'UNKNOWN',
-    db: typeof message.db === 'string' ? message.db : '',
-    collection: typeof message.collection === 'string' ? message.collection : '',
     ciphertext: base64(dbObject, 'message.dbObject'),
     iv,
     keyEncryptionKeyId: field(encryption, 'keyEncryptionKeyId', 'string', 'message.encryption.') as string,

@@ -6,8 +6,8 @@ import { createCipheriv, type Cipheriv } from 'node:crypto';
  *
  * Why not a decipher per record: creating one costs more than decrypting a 2 KB record (key setup and
  * object creation, ~4–12 µs each). Here the counter blocks of every record are laid out in one buffer and
- * encrypted by a single AES-ECB call — that is the CTR keystream — and XORed into the ciphertexts 32 bits
- * at a time. One cipher per distinct key (reused across batches) instead of one per record.
+ * encrypted by a single AES-ECB call — that is the CTR keystream — and the ciphertexts are XORed into it
+ * 32 bits at a time. One cipher per distinct key (reused across batches) instead of one per record.
  *
  * Plaintext lives only in the returned buffers: `wipe()` zeroes them (and nothing is written elsewhere).
  */
@@ -81,7 +81,7 @@ export interface CtrGroup {
 }
 
 export interface CtrGroupsBatch {
-  /** `plaintexts[g][i]`: plaintext of input i of group g, a view into one buffer that `wipe()` zeroes. */
+  /** `plaintexts[g][i]`: plaintext of input i of group g, a view into the group's buffer; `wipe()` zeroes them all. */
   readonly plaintexts: readonly (readonly Buffer[])[];
   wipe(): void;
 }
@@ -93,44 +93,42 @@ export interface CtrGroupsBatch {
 let scratch = new Uint8Array(64 * 1024);
 let scratchView = new DataView(scratch.buffer);
 
-/** Decrypts several groups into one fresh buffer (one allocation per batch, whatever the number of keys). */
+/**
+ * Decrypts several groups, one cipher call per group: the keystream that call returns (a fresh buffer) becomes
+ * the group's plaintext, each record's ciphertext XORed into its place, so no other buffer is filled or
+ * zeroed and the plaintext has one copy only.
+ */
 export function decryptCtr(groups: readonly CtrGroup[]): CtrGroupsBatch {
-  let total = 0;
-  let largest = 0;
-  for (const group of groups) {
-    let blocks = 0;
-    for (const input of group.inputs) {
-      if (input.iv.length !== BLOCK) throw new RangeError(`initialisation vector must be 16 bytes, got ${input.iv.length}`);
-      blocks += blocksOf(input.ciphertext.length);
-    }
-    total += blocks * BLOCK;
-    largest = Math.max(largest, blocks * BLOCK);
-  }
-  if (largest > scratch.length) {
-    scratch = new Uint8Array(Math.max(largest, scratch.length * 2));
-    scratchView = new DataView(scratch.buffer);
-  }
-  // A fresh ArrayBuffer (never a pool slice): 4-byte aligned for the 32-bit XOR, and wiped as a whole.
-  const data = new ArrayBuffer(total);
-  const dataBytes = new Uint8Array(data);
   const plaintexts: Buffer[][] = [];
-  let offset = 0;
+  const streams: Buffer[] = [];
   for (const { key, inputs } of groups) {
-    const start = offset;
-    const views: Buffer[] = new Array(inputs.length);
-    for (let i = 0; i < inputs.length; i += 1) {
+    let bytes = 0;
+    for (const input of inputs) {
+      if (input.iv.length !== BLOCK) throw new RangeError(`initialisation vector must be 16 bytes, got ${input.iv.length}`);
+      bytes += blocksOf(input.ciphertext.length) * BLOCK;
+    }
+    if (bytes > scratch.length) {
+      scratch = new Uint8Array(Math.max(bytes, scratch.length * 2));
+      scratchView = new DataView(scratch.buffer);
+    }
+    for (let i = 0, offset = 0; i < inputs.length; i += 1) {
       const { iv, ciphertext } = inputs[i]!;
-      dataBytes.set(ciphertext, offset);
-      writeCounters(scratch, scratchView, offset - start, iv, blocksOf(ciphertext.length));
-      views[i] = Buffer.from(data, offset, ciphertext.length);
+      writeCounters(scratch, scratchView, offset, iv, blocksOf(ciphertext.length));
       offset += blocksOf(ciphertext.length) * BLOCK;
     }
-    const keystream = ecbFor(key).update(scratch.subarray(0, offset - start));
-    xorInto(dataBytes.subarray(start, offset), keystream);
-    keystream.fill(0);
+    const stream = ecbFor(key).update(scratch.subarray(0, bytes));
+    streams.push(stream);
+    const views: Buffer[] = new Array(inputs.length);
+    for (let i = 0, offset = 0; i < inputs.length; i += 1) {
+      const { ciphertext } = inputs[i]!;
+      const plaintext = stream.subarray(offset, offset + ciphertext.length);
+      xorInto(plaintext, ciphertext);
+      views[i] = plaintext;
+      offset += blocksOf(ciphertext.length) * BLOCK;
+    }
     plaintexts.push(views);
   }
-  return { plaintexts, wipe: () => dataBytes.fill(0) };
+  return { plaintexts, wipe: () => { for (const stream of streams) stream.fill(0); } };
 }
 
 export function decryptCtrBatch(key: Uint8Array, inputs: readonly CtrInput[]): CtrBatch {

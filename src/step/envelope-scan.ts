@@ -33,13 +33,13 @@ const COMMA = 0x2c;
 const COLON = 0x3a;
 
 // The keys read, per object, and what each names in `Spans`.
-const Field = { None: 0, Message: 1, Encryption: 2, Id: 3, Type: 4, Db: 5, Collection: 6, DbObject: 7, Iv: 8, KeyId: 9, WrappedKey: 10 } as const;
+const Field = { None: 0, Message: 1, Encryption: 2, Id: 3, Type: 4, DbObject: 5, Iv: 6, KeyId: 7, WrappedKey: 8 } as const;
 type Field = (typeof Field)[keyof typeof Field];
 /** The keys of one object that are read, as bytes (matched without building a string per key). */
 type Keys = readonly (readonly [Uint8Array, Field])[];
 const keys = (entries: [string, Field][]): Keys => entries.map(([name, field]) => [Buffer.from(name, 'latin1'), field] as const);
 const TOP = keys([['message', Field.Message]]);
-const MESSAGE = keys([['_id', Field.Id], ['@type', Field.Type], ['db', Field.Db], ['collection', Field.Collection], ['dbObject', Field.DbObject], ['encryption', Field.Encryption]]);
+const MESSAGE = keys([['_id', Field.Id], ['@type', Field.Type], ['dbObject', Field.DbObject], ['encryption', Field.Encryption]]);
 const ENCRYPTION = keys([['initialisationVector', Field.Iv], ['keyEncryptionKeyId', Field.KeyId], ['encryptedEncryptionKey', Field.WrappedKey]]);
 
 /** Which of `wanted` the key in [start, end) is, or Field.None. */
@@ -56,10 +56,10 @@ function fieldOf(bytes: Buffer, start: number, end: number, wanted: Keys): Field
 
 /** Where each field's value lies: [start, end) of a string's content, or of `_id`'s JSON; -1 = not seen. */
 class Spans {
-  readonly start = new Int32Array(11).fill(-1);
-  readonly end = new Int32Array(11).fill(-1);
-  /** The string-typed optional fields (`@type`, db, collection) that held another JSON type. */
-  readonly notString = new Uint8Array(11);
+  readonly start = new Int32Array(9).fill(-1);
+  readonly end = new Int32Array(9).fill(-1);
+  /** Whether `@type`, a string when present, held another JSON type (then it defaults). */
+  readonly notString = new Uint8Array(9);
 
   reset(): this {
     this.start.fill(-1);
@@ -79,8 +79,6 @@ class Spans {
     return {
       id: JSON.parse(bytes.toString('utf8', start[Field.Id], end[Field.Id])) as unknown,
       recordType: this.text(bytes, Field.Type) ?? 'UNKNOWN',
-      db: this.text(bytes, Field.Db) ?? '',
-      collection: this.text(bytes, Field.Collection) ?? '',
       ciphertext,
       iv,
       keyEncryptionKeyId: keyId,
@@ -95,19 +93,24 @@ class Spans {
 }
 
 /**
- * Wrapped keys repeat from record to record (a handful per collection, ~250 bytes of base64 each): their strings
- * are kept and handed out again when the bytes are the same (compared natively), instead of a new string per
- * record. Less garbage, and the decoder's key maps find the same strings (hashed once) every time. Short texts
- * (key ids, db, collection, type) are cheaper to decode than to look up. Bounded: cleared when full.
+ * Texts repeat from record to record: a handful of wrapped keys per collection (~250 bytes of base64 each), one or
+ * two key ids, two record types. Their strings are kept and handed out again when the bytes are the same, instead
+ * of a new string per record: less garbage, and the decoder's key maps find the same strings (hashed once) every
+ * time. Long texts are found by a hash of a few bytes (compared natively); short ones among the last few seen,
+ * compared byte by byte (cheaper than hashing them). Bounded: the long ones are cleared when full.
  */
 class TextCache {
   private readonly entries = new Map<number, { readonly bytes: Buffer; readonly text: string }>();
+  private readonly recentBytes: Buffer[] = [];
+  private readonly recentTexts: string[] = [];
+  private nextRecent = 0;
 
   constructor(private readonly capacity: number, private readonly shortest: number, private readonly longest: number) {}
 
   text(bytes: Buffer, start: number, end: number): string {
     const length = end - start;
-    if (length < this.shortest || length > this.longest) return bytes.toString('utf8', start, end);
+    if (length < this.shortest) return this.recent(bytes, start, length);
+    if (length > this.longest) return bytes.toString('utf8', start, end);
     // Length and eight bytes spread over the value: wrapped keys (random base64) differ in them.
     let hash = length;
     for (let k = 0; k < 8; k += 1) hash = Math.imul(hash ^ bytes[start + ((k * length) >>> 3)]!, 0x01000193);
@@ -118,7 +121,25 @@ class TextCache {
     this.entries.set(hash, { bytes: Buffer.from(bytes.subarray(start, end)), text });
     return text;
   }
+
+  private recent(bytes: Buffer, start: number, length: number): string {
+    for (let r = 0; r < this.recentBytes.length; r += 1) {
+      const seen = this.recentBytes[r]!;
+      if (seen.length !== length) continue;
+      let k = 0;
+      while (k < length && bytes[start + k] === seen[k]) k += 1;
+      if (k === length) return this.recentTexts[r]!;
+    }
+    const text = bytes.toString('utf8', start, start + length);
+    this.recentBytes[this.nextRecent] = Buffer.from(bytes.subarray(start, start + length));
+    this.recentTexts[this.nextRecent] = text;
+    this.nextRecent = (this.nextRecent + 1) % RECENT_TEXTS;
+    return text;
+  }
 }
+
+/** How many short texts are kept: a collection's key ids and record types, with room to spare. */
+const RECENT_TEXTS = 8;
 
 /** One for every call (the scan is synchronous); up to 1024 texts of 64 bytes to 4 KiB each. */
 const TEXTS = new TextCache(1024, 64, 4096);
@@ -170,8 +191,8 @@ function value(bytes: Buffer, words: Int32Array, i: number, fields: Spans, field
     return end;
   }
   if (bytes[i] !== QUOTE) {
-    // `@type`, db and collection default when they are not strings; the required ones must be strings.
-    if (field !== Field.Type && field !== Field.Db && field !== Field.Collection) return FAIL;
+    // `@type` defaults when it is not a string; the required fields must be strings.
+    if (field !== Field.Type) return FAIL;
     fields.notString[field] = 1;
     return jsonValueEnd(bytes, words, i);
   }
