@@ -140,7 +140,7 @@ proto: deps
 	node scripts/hbase-rest-schema.ts
 	npx buf generate --template proto/buf.gen.yaml
 
-# From src/step/json-check.wat (both committed): the step's WebAssembly JSON check, as src/step/json-check-module.ts.
+# From src/step/*.wat (both committed): the step's WebAssembly modules (JSON check, AES-CTR XOR), as src/step/*-module.ts.
 wasm: deps
 	node scripts/wasm-modules.ts
 

@@ -88,28 +88,24 @@ class Spans {
 
   private text(bytes: Buffer, field: Field): string | undefined {
     const s = this.start[field]!;
-    return s < 0 || this.notString[field] === 1 ? undefined : TEXTS.text(bytes, s, this.end[field]!);
+    if (s < 0 || this.notString[field] === 1) return undefined;
+    return (field === Field.WrappedKey ? WRAPPED_KEYS : SHORT_TEXTS).text(bytes, s, this.end[field]!);
   }
 }
 
 /**
- * Texts repeat from record to record: a handful of wrapped keys per collection (~250 bytes of base64 each), one or
- * two key ids, two record types. Their strings are kept and handed out again when the bytes are the same, instead
- * of a new string per record: less garbage, and the decoder's key maps find the same strings (hashed once) every
- * time. Long texts are found by a hash of a few bytes (compared natively); short ones among the last few seen,
- * compared byte by byte (cheaper than hashing them). Bounded: the long ones are cleared when full.
+ * Wrapped keys repeat from record to record (a handful per collection, ~250 bytes of base64 each from the real
+ * DKS): their strings are kept and handed out again when the bytes are the same (compared natively), instead of a
+ * new string per record. Less garbage, and the decoder's key maps find the same strings (hashed once) every time.
+ * Found by a hash of the length and a few bytes. Bounded: cleared when full.
  */
-class TextCache {
+class WrappedKeyTexts {
   private readonly entries = new Map<number, { readonly bytes: Buffer; readonly text: string }>();
-  private readonly recentBytes: Buffer[] = [];
-  private readonly recentTexts: string[] = [];
-  private nextRecent = 0;
 
-  constructor(private readonly capacity: number, private readonly shortest: number, private readonly longest: number) {}
+  constructor(private readonly capacity: number, private readonly longest: number) {}
 
   text(bytes: Buffer, start: number, end: number): string {
     const length = end - start;
-    if (length < this.shortest) return this.recent(bytes, start, length);
     if (length > this.longest) return bytes.toString('utf8', start, end);
     // Length and eight bytes spread over the value: wrapped keys (random base64) differ in them.
     let hash = length;
@@ -121,28 +117,40 @@ class TextCache {
     this.entries.set(hash, { bytes: Buffer.from(bytes.subarray(start, end)), text });
     return text;
   }
+}
 
-  private recent(bytes: Buffer, start: number, length: number): string {
-    for (let r = 0; r < this.recentBytes.length; r += 1) {
-      const seen = this.recentBytes[r]!;
+/**
+ * Key ids and record types: one or two of each per collection, a few bytes long. The last few seen are kept and
+ * compared byte by byte (cheaper than hashing such short texts, and than decoding a new string per record).
+ */
+class RecentTexts {
+  private readonly bytes: Buffer[] = [];
+  private readonly texts: string[] = [];
+  private next = 0;
+
+  constructor(private readonly capacity: number, private readonly longest: number) {}
+
+  text(bytes: Buffer, start: number, end: number): string {
+    const length = end - start;
+    if (length > this.longest) return bytes.toString('utf8', start, end);
+    for (let r = 0; r < this.bytes.length; r += 1) {
+      const seen = this.bytes[r]!;
       if (seen.length !== length) continue;
       let k = 0;
       while (k < length && bytes[start + k] === seen[k]) k += 1;
-      if (k === length) return this.recentTexts[r]!;
+      if (k === length) return this.texts[r]!;
     }
-    const text = bytes.toString('utf8', start, start + length);
-    this.recentBytes[this.nextRecent] = Buffer.from(bytes.subarray(start, start + length));
-    this.recentTexts[this.nextRecent] = text;
-    this.nextRecent = (this.nextRecent + 1) % RECENT_TEXTS;
+    const text = bytes.toString('utf8', start, end);
+    this.bytes[this.next] = Buffer.from(bytes.subarray(start, end));
+    this.texts[this.next] = text;
+    this.next = (this.next + 1) % this.capacity;
     return text;
   }
 }
 
-/** How many short texts are kept: a collection's key ids and record types, with room to spare. */
-const RECENT_TEXTS = 8;
-
-/** One for every call (the scan is synchronous); up to 1024 texts of 64 bytes to 4 KiB each. */
-const TEXTS = new TextCache(1024, 64, 4096);
+/** One of each for every call (the scan is synchronous): up to 1024 wrapped keys of up to 4 KiB; 8 short texts. */
+const WRAPPED_KEYS = new WrappedKeyTexts(1024, 4096);
+const SHORT_TEXTS = new RecentTexts(8, 128);
 
 /** One for every call: the scan is synchronous. */
 const SPANS = new Spans();

@@ -14,41 +14,24 @@
  * skipped values for envelope-scan.ts. The tests hold both to `JSON.parse`.
  */
 import { JSON_CHECK_WASM } from './json-check-module.js';
+import { instantiate } from './wasm-instance.js';
 
 /** Documents up to this size are checked in WebAssembly (its memory: twice this, allocated once). */
 const WASM_MAX_BYTES = 1024 * 1024;
 
-/** What the step uses of the WebAssembly API (TypeScript declares it only in the DOM's libraries). */
-interface WebAssemblyApi {
-  readonly Module: new (binary: Uint8Array) => object;
-  readonly Instance: new (module: object) => { readonly exports: unknown };
-}
-
 interface JsonCheckExports {
-  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   /** 1 when memory [0, length) is one JSON text; uses [length, 2 × length + 16) as scratch. */
   readonly isJsonText: (length: number) => number;
 }
 
 /** The module, instantiated on first use with memory for the largest document it checks. */
-let wasm: { readonly check: JsonCheckExports['isJsonText']; readonly memory: Uint8Array } | undefined;
-
-function wasmCheck(): NonNullable<typeof wasm> {
-  if (wasm === undefined) {
-    const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-    const exports = new Instance(new Module(Buffer.from(JSON_CHECK_WASM, 'base64'))).exports as JsonCheckExports;
-    const pages = Math.ceil((2 * WASM_MAX_BYTES + 64) / 65536);
-    exports.memory.grow(pages - exports.memory.buffer.byteLength / 65536);
-    wasm = { check: exports.isJsonText, memory: new Uint8Array(exports.memory.buffer) };
-  }
-  return wasm;
-}
+let wasm: { readonly exports: JsonCheckExports; readonly memory: Uint8Array } | undefined;
 
 export function isJsonText(bytes: Uint8Array): boolean {
   if (bytes.length > WASM_MAX_BYTES) return scanJsonText(bytes);
-  const { check, memory } = wasmCheck();
-  memory.set(bytes, 0);
-  return check(bytes.length) === 1;
+  wasm ??= instantiate<JsonCheckExports>(JSON_CHECK_WASM, 2 * WASM_MAX_BYTES + 64);
+  wasm.memory.set(bytes, 0);
+  return wasm.exports.isJsonText(bytes.length) === 1;
 }
 
 const QUOTE = 0x22;

@@ -16,6 +16,23 @@ describe('decryptCtrBatch', () => {
     }
   });
 
+  it('matches a decipher per record across the XOR regions: runs of records over 256 KiB, records larger than one, unaligned ciphertexts', () => {
+    const key = randomBytes(16);
+    // ~1.5 KB records (a run fills a region after ~170), a 300 KB record between them, and views at odd offsets.
+    const lengths = [...Array.from({ length: 400 }, (_, k) => 1000 + ((k * 7919) % 1100)), 300_000, 5, 0, 1536, 300_017, ...Array.from({ length: 200 }, (_, k) => 1 + k * 3)];
+    const inputs = lengths.map((length, k) => {
+      const iv = randomBytes(16);
+      const sealed = aesCtrEncrypt(key, iv, randomBytes(length));
+      const host = Buffer.alloc(length + 3);
+      sealed.copy(host, k % 4);
+      return { iv, ciphertext: host.subarray(k % 4, (k % 4) + length) };
+    });
+    const batch = decryptCtrBatch(key, inputs);
+    batch.plaintexts.forEach((p, i) => expect(p.equals(aesCtrDecrypt(key, inputs[i]!.iv, inputs[i]!.ciphertext)), `record ${i}`).toBe(true));
+    batch.wipe();
+    expect(batch.plaintexts.every((p) => p.every((b) => b === 0))).toBe(true);
+  });
+
   it('carries the counter across words and wraps it past all ones', () => {
     const key = randomBytes(16);
     const ivs = ['000000000000000000000000fffffffd', '00000000000000000000ffffffffffff', 'ffffffffffffffffffffffffffffffff', '7fffffffffffffffffffffffffffffff'];

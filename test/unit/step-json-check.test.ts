@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { isJsonText, scanJsonText } from '../../src/step/json-check.js';
 import { prng } from '../support/prng.js';
 
@@ -145,11 +144,6 @@ describe.each([
 });
 
 describe('the WebAssembly check', () => {
-  it('is assembled from json-check.wat as committed (make wasm)', async () => {
-    const { jsonCheckModule } = await import('../../scripts/wasm-modules.js');
-    expect(readFileSync('src/step/json-check-module.ts', 'utf8')).toBe(await jsonCheckModule());
-  });
-
   it('hands documents above its memory to the JavaScript scanner, with the same verdict', () => {
     const big = Buffer.from(`{"padding":"${'ab'.repeat(600_000)}","n":[1,2,{"x":null}]}`);
     expect(isJsonText(big)).toBe(true);
