@@ -73,6 +73,11 @@ export function buildEnvelope(input: EnvelopeInput): Envelope {
 /** What the step needs from an envelope, checked. */
 export interface ParsedEnvelope {
   readonly id: unknown;
+  /**
+   * Whether `bytes[from..]` are exactly `idJsonOf(id)` in UTF-8, when that can be told without parsing `_id`
+   * (the step's envelope scanner, for plain `_id`s); undefined when it cannot: then compare `idJsonOf(id)`.
+   */
+  idJsonEquals?(bytes: Uint8Array, from: number): boolean | undefined;
   readonly recordType: string;
   readonly ciphertext: Buffer;
   readonly iv: Buffer;

@@ -1,5 +1,6 @@
 import type { ParsedEnvelope } from '../contracts/envelope.js';
 import { jsonValueEnd, skip, wordsOf } from './json-check.js';
+import { idJsonEquals, idShapeOf, type IdShape } from './plain-id.js';
 
 /**
  * The envelope's fields straight from its bytes, without `JSON.parse` (DESIGN.md §3.1): no ~2.6 KB envelope
@@ -76,20 +77,42 @@ class Spans {
     const keyId = this.text(bytes, Field.KeyId);
     const wrapped = this.text(bytes, Field.WrappedKey);
     if (iv === undefined || iv.length !== 16 || ciphertext === undefined || !keyId || !wrapped) return undefined;
-    return {
-      id: JSON.parse(bytes.toString('utf8', start[Field.Id], end[Field.Id])) as unknown,
-      recordType: this.text(bytes, Field.Type) ?? 'UNKNOWN',
-      ciphertext,
-      iv,
-      keyEncryptionKeyId: keyId,
-      encryptedEncryptionKey: wrapped,
-    };
+    return new ScannedEnvelope(bytes, start[Field.Id]!, end[Field.Id]!, this.text(bytes, Field.Type) ?? 'UNKNOWN', ciphertext, iv, keyId, wrapped);
   }
 
   private text(bytes: Buffer, field: Field): string | undefined {
     const s = this.start[field]!;
     if (s < 0 || this.notString[field] === 1) return undefined;
     return (field === Field.WrappedKey ? WRAPPED_KEYS : SHORT_TEXTS).text(bytes, s, this.end[field]!);
+  }
+}
+
+/**
+ * An envelope's fields, its `_id` kept as bytes: the row key check compares them (plain-id.ts) and `id` parses
+ * them only when asked. Valid while the envelope's bytes are (the batch being decoded).
+ */
+class ScannedEnvelope implements ParsedEnvelope {
+  private readonly idShape: IdShape;
+
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly idStart: number,
+    private readonly idEnd: number,
+    readonly recordType: string,
+    readonly ciphertext: Buffer,
+    readonly iv: Buffer,
+    readonly keyEncryptionKeyId: string,
+    readonly encryptedEncryptionKey: string,
+  ) {
+    this.idShape = idShapeOf(bytes, idStart, idEnd);
+  }
+
+  get id(): unknown {
+    return JSON.parse(this.bytes.toString('utf8', this.idStart, this.idEnd)) as unknown;
+  }
+
+  idJsonEquals(target: Uint8Array, from: number): boolean | undefined {
+    return idJsonEquals(this.bytes, this.idStart, this.idEnd, this.idShape, target, from);
   }
 }
 

@@ -125,13 +125,17 @@ export async function decodeBatch(cells: readonly Cell[], context: DecodeContext
 function check(cell: Cell, envelope: ParsedEnvelope, key: Buffer | RecordError | undefined): Ready | RecordError {
   const rowKey = decodeRowKey(cell.rowKey);
   if (!rowKey.checksumValid) return new RecordError('row-key-mismatch', 'the row key prefix is not the CRC32 of its id');
-  let idJson: string;
-  try {
-    idJson = idJsonOf(envelope.id);
-  } catch (error) {
-    return new RecordError('malformed-envelope', `message._id: ${toError(error).message}`);
+  // The row key's bytes against the envelope's `_id` bytes when they are plainly its idJson; else idJsonOf.
+  if (envelope.idJsonEquals?.(cell.rowKey, 4) !== true) {
+    let idJson: string;
+    try {
+      idJson = idJsonOf(envelope.id);
+    } catch (error) {
+      return new RecordError('malformed-envelope', `message._id: ${toError(error).message}`);
+    }
+    if (idJson !== rowKey.idJson) return new RecordError('row-key-mismatch', 'message._id does not match the row key');
   }
-  if (idJson !== rowKey.idJson) return new RecordError('row-key-mismatch', 'message._id does not match the row key');
+  const { idJson } = rowKey;
   if (key === undefined) return new RecordError('unknown-data-key', 'no data key was unwrapped for this record');
   if (key instanceof RecordError) return key;
   // printableRowKey(cell.rowKey), without decoding the key a second time (a valid key has its 4-byte CRC).

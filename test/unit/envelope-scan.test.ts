@@ -4,10 +4,17 @@ import { buildEnvelope, parseEnvelope, RecordError, type ParsedEnvelope } from '
 import { scanEnvelope } from '../../src/step/envelope-scan.js';
 import { prng } from '../support/prng.js';
 
+/** An envelope's fields as plain data (the scanner's `id` is a getter, and it keeps the bytes). */
+function fieldsOf(envelope: ParsedEnvelope | undefined): object | undefined {
+  if (envelope === undefined) return undefined;
+  const { id, recordType, ciphertext, iv, keyEncryptionKeyId, encryptedEncryptionKey } = envelope;
+  return { id, recordType, ciphertext, iv, keyEncryptionKeyId, encryptedEncryptionKey };
+}
+
 /** parseEnvelope's verdict (JSON.parse): the fields, or the reason it refuses. */
-function reference(bytes: Buffer): ParsedEnvelope | string {
+function reference(bytes: Buffer): object | string {
   try {
-    return parseEnvelope(bytes);
+    return fieldsOf(parseEnvelope(bytes))!;
   } catch (error) {
     if (error instanceof RecordError) return error.reason;
     throw error;
@@ -77,7 +84,7 @@ describe('scanEnvelope', () => {
       const bytes = Buffer.from(envelope(r, k));
       const scanned = scanEnvelope(bytes);
       expect(scanned, `envelope ${k}`).toBeDefined();
-      expect(scanned).toEqual(reference(bytes));
+      expect(fieldsOf(scanned)).toEqual(reference(bytes));
     }
   });
 
@@ -97,7 +104,7 @@ describe('scanEnvelope', () => {
       }
       scanned += 1;
       const want = reference(bytes);
-      expect(typeof want === 'string' ? `refused: ${want}` : want, text).toEqual(fast);
+      expect(typeof want === 'string' ? `refused: ${want}` : want, text).toEqual(fieldsOf(fast));
     }
     // Both paths are exercised: a scanner that always gave up, or never did, would not be tested here.
     expect(scanned).toBeGreaterThan(5_000);
@@ -111,7 +118,7 @@ describe('scanEnvelope', () => {
       expect(text).not.toBe(base);
       // Fields the step does not read (db, collection) may be anything; an @type of another JSON type is plain
       // enough: the scanner defaults it as parseEnvelope does.
-      if ([0, 2, 4, 5].includes(k)) expect(scanEnvelope(Buffer.from(text))).toEqual(reference(Buffer.from(text)));
+      if ([0, 2, 4, 5].includes(k)) expect(fieldsOf(scanEnvelope(Buffer.from(text)))).toEqual(reference(Buffer.from(text)));
       else expect(scanEnvelope(Buffer.from(text)), text.slice(0, 120)).toBeUndefined();
     }
   });
