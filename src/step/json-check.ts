@@ -10,28 +10,14 @@
  *
  * Two scanners of the one grammar: json-check.wat, in WebAssembly, skips string content 16 bytes at a time
  * (SIMD) and checks a document in less than half the time of this file's JavaScript scanner (BENCHMARKS.md);
- * the JavaScript one checks documents too large for the module's bounded memory, and walks the envelope's
- * skipped values for envelope-scan.ts. The tests hold both to `JSON.parse`.
+ * the JavaScript one checks documents too large for the module's bounded memory. The tests hold both to
+ * `JSON.parse`.
  */
-import { JSON_CHECK_WASM } from './json-check-module.js';
-import { instantiate } from './wasm-instance.js';
-
-/** Documents up to this size are checked in WebAssembly (its memory: twice this, allocated once). */
-const WASM_MAX_BYTES = 1024 * 1024;
-
-interface JsonCheckExports {
-  /** 1 when memory [0, length) is one JSON text; uses [length, 2 × length + 16) as scratch. */
-  readonly isJsonText: (length: number) => number;
-}
-
-/** The module, instantiated on first use with memory for the largest document it checks. */
-let wasm: { readonly exports: JsonCheckExports; readonly memory: Uint8Array } | undefined;
+import { JSON_WASM_MAX_BYTES, jsonWasmWith } from './json-wasm.js';
 
 export function isJsonText(bytes: Uint8Array): boolean {
-  if (bytes.length > WASM_MAX_BYTES) return scanJsonText(bytes);
-  wasm ??= instantiate<JsonCheckExports>(JSON_CHECK_WASM, 2 * WASM_MAX_BYTES + 64);
-  wasm.memory.set(bytes, 0);
-  return wasm.exports.isJsonText(bytes.length) === 1;
+  if (bytes.length > JSON_WASM_MAX_BYTES) return scanJsonText(bytes);
+  return jsonWasmWith(bytes).exports.isJsonText(bytes.length) === 1;
 }
 
 const QUOTE = 0x22;
@@ -65,7 +51,7 @@ let scratchStack = new Uint8Array(64);
 // passed, not shared through a closure: V8 then keeps them in registers (3× faster on these loops).
 
 /** Past whitespace from `i`. */
-export function skip(bytes: Uint8Array, i: number): number {
+function skip(bytes: Uint8Array, i: number): number {
   const end = bytes.length;
   while (i < end && isWhitespace(bytes[i]!)) i += 1;
   return i;
@@ -87,7 +73,7 @@ function hasStop(x: number): boolean {
  * DataView's unaligned reads cost ~2× more here). The view is kept while texts come from the same memory (a
  * batch's plaintexts, a scanner response's envelopes): one per batch rather than one per text.
  */
-export function wordsOf(bytes: Uint8Array): Int32Array {
+function wordsOf(bytes: Uint8Array): Int32Array {
   const buffer = bytes.buffer;
   if (buffer !== wordsBuffer || wordsView.length < (bytes.byteOffset + bytes.length) >>> 2) {
     wordsView = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
@@ -171,7 +157,7 @@ export function scanJsonText(bytes: Uint8Array): boolean {
  * The position just after the one JSON value that starts at `i` (after optional whitespace), or -1 when the
  * bytes there are not a JSON value. `words` is `wordsOf(bytes)` (the caller makes it once per text).
  */
-export function jsonValueEnd(bytes: Uint8Array, words: Int32Array, i: number): number {
+function jsonValueEnd(bytes: Uint8Array, words: Int32Array, i: number): number {
   const end = bytes.length;
   // One stack for every call (the scan is synchronous): no allocation per value.
   let stack = scratchStack;
