@@ -20,17 +20,19 @@ export function scanEnvelope(bytes: Buffer): ParsedEnvelope | undefined {
   const wasm = jsonWasmWith(bytes);
   if (wasm.exports.scanEnvelope(bytes.length) !== 1) return undefined;
   const { spans } = wasm;
-  const start = (field: Field): number => spans[2 * field]! - INPUT;
-  const end = (field: Field): number => spans[2 * field + 1]! - INPUT;
-  if (start(Field.Message) < 0 || start(Field.Encryption) < 0 || start(Field.Id) < 0) return undefined;
-  const iv = base64(bytes, start(Field.Iv), end(Field.Iv));
-  const ciphertext = base64(bytes, start(Field.DbObject), end(Field.DbObject));
-  const keyId = start(Field.KeyId) < 0 ? undefined : SHORT_TEXTS.text(bytes, start(Field.KeyId), end(Field.KeyId));
-  const wrapped = start(Field.WrappedKey) < 0 ? undefined : WRAPPED_KEYS.text(bytes, start(Field.WrappedKey), end(Field.WrappedKey));
+  if (start(spans, Field.Message) < 0 || start(spans, Field.Encryption) < 0 || start(spans, Field.Id) < 0) return undefined;
+  const iv = base64(bytes, start(spans, Field.Iv), end(spans, Field.Iv));
+  const ciphertext = base64(bytes, start(spans, Field.DbObject), end(spans, Field.DbObject));
+  const keyId = start(spans, Field.KeyId) < 0 ? undefined : SHORT_TEXTS.text(bytes, start(spans, Field.KeyId), end(spans, Field.KeyId));
+  const wrapped = start(spans, Field.WrappedKey) < 0 ? undefined : WRAPPED_KEYS.text(bytes, start(spans, Field.WrappedKey), end(spans, Field.WrappedKey));
   if (iv === undefined || iv.length !== 16 || ciphertext === undefined || !keyId || !wrapped) return undefined;
-  const type = start(Field.Type) < 0 || spans[TYPE_NOT_STRING_WORD] === 1 ? 'UNKNOWN' : SHORT_TEXTS.text(bytes, start(Field.Type), end(Field.Type));
-  return new ScannedEnvelope(bytes, start(Field.Id), end(Field.Id), type, ciphertext, iv, keyId, wrapped);
+  const type = start(spans, Field.Type) < 0 || spans[TYPE_NOT_STRING_WORD] === 1 ? 'UNKNOWN' : SHORT_TEXTS.text(bytes, start(spans, Field.Type), end(spans, Field.Type));
+  return new ScannedEnvelope(bytes, start(spans, Field.Id), end(spans, Field.Id), type, ciphertext, iv, keyId, wrapped);
 }
+
+// A field's span in `bytes` (-1 - INPUT: not seen), from the module's positions.
+const start = (spans: Int32Array, field: Field): number => spans[2 * field]! - INPUT;
+const end = (spans: Int32Array, field: Field): number => spans[2 * field + 1]! - INPUT;
 
 /** The fields the walk records, numbered as json-check.wat numbers them. */
 const Field = { Message: 1, Encryption: 2, Id: 3, Type: 4, DbObject: 5, Iv: 6, KeyId: 7, WrappedKey: 8 } as const;

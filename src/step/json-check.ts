@@ -70,8 +70,8 @@ function hasStop(x: number): boolean {
 /**
  * The 32-bit words of the memory that holds `bytes`: word k covers bytes [4k, 4k + 4) of `bytes.buffer`.
  * Typed-array loads of aligned words are the cheapest way JavaScript has to read four bytes at once (a
- * DataView's unaligned reads cost ~2× more here). The view is kept while texts come from the same memory (a
- * batch's plaintexts, a scanner response's envelopes): one per batch rather than one per text.
+ * DataView's unaligned reads cost ~2× more here). The view is kept while texts come from the same memory: one
+ * per memory rather than one per text.
  */
 function wordsOf(bytes: Uint8Array): Int32Array {
   const buffer = bytes.buffer;
